@@ -1,0 +1,76 @@
+/**
+ * The event vocabulary, `<entity>.<past tense>`, tabled in docs/events.md.
+ * Audit, metrics and (later) alerts consume the same names.
+ */
+export const eventTypes = [
+  "user.created",
+  "user.disabled",
+  "login.succeeded",
+  "login.failed",
+  "login.throttled",
+  "session.created",
+  "session.revoked",
+  "password.changed",
+  "password.rehashed",
+  "setup_link.issued",
+] as const;
+
+export type EventType = (typeof eventTypes)[number];
+export type Outcome = "success" | "failure";
+
+/** What domain code records; the store adds `seq`, `prevHash` and `hash`. */
+export interface AuditEventInput {
+  /** Random, unique (base64url). */
+  readonly id: string;
+  readonly type: EventType;
+  readonly outcome: Outcome;
+  /** Milliseconds since epoch, from the Clock. */
+  readonly time: number;
+  /** The user the event is about. */
+  readonly userId: string | null;
+  /** Who did it: the user themself, an admin, or `cli`/`system`. */
+  readonly actor: string | null;
+  /** Public session id (never the cookie value). */
+  readonly sessionId: string | null;
+  readonly grantId: string | null;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  readonly reason: string | null;
+  readonly details: Readonly<Record<string, unknown>> | null;
+}
+
+export interface AuditEvent extends AuditEventInput {
+  /** Position in the chain, 1-based and gapless. */
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export interface AuditQuery {
+  readonly userId?: string;
+  readonly type?: EventType;
+  readonly since?: number;
+  readonly until?: number;
+  /** Return events with `seq` greater than this (ascending order). */
+  readonly afterSeq?: number;
+  readonly limit: number;
+}
+
+export type ChainCheck =
+  | { readonly ok: true; readonly count: number; readonly headHash: string }
+  | { readonly ok: false; readonly seq: number; readonly problem: string; readonly checked: number };
+
+/**
+ * The audit trail port. Events that belong to a state change are written by
+ * that change's store method in the same transaction; `append` is for events
+ * with no state change of their own (a failed login, a throttled attempt).
+ */
+export interface AuditLog {
+  append(events: readonly AuditEventInput[]): Promise<void>;
+  /** Events matching the query, ascending by seq. */
+  query(query: AuditQuery): Promise<AuditEvent[]>;
+  /** The newest `limit` events, ascending by seq. */
+  tail(limit: number): Promise<AuditEvent[]>;
+  /** Recompute the whole chain; report the first event that does not fit. */
+  verify(): Promise<ChainCheck>;
+}

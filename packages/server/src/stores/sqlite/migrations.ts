@@ -1,0 +1,95 @@
+/**
+ * Versioned schema migrations for the embedded SQLite store, applied in order,
+ * each in its own transaction, recorded in `schema_migrations`. Never edit a
+ * released migration: add the next one.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: "users, sessions, audit, rate limits",
+    sql: `
+      CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        email         TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('admin', 'user')),
+        created_at    INTEGER NOT NULL,
+        disabled_at   INTEGER
+      );
+      CREATE INDEX users_role ON users (role);
+
+      -- At most one live setup link; only its SHA-256 is kept.
+      CREATE TABLE setup_tokens (
+        singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
+        token_hash  TEXT NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        used_at     INTEGER
+      );
+
+      -- token_hash is SHA-256 of the cookie value: a dump yields no usable cookie.
+      CREATE TABLE sessions (
+        id                  TEXT PRIMARY KEY,
+        token_hash          TEXT NOT NULL UNIQUE,
+        user_id             TEXT NOT NULL,
+        created_at          INTEGER NOT NULL,
+        last_seen_at        INTEGER NOT NULL,
+        idle_expires_at     INTEGER NOT NULL,
+        absolute_expires_at INTEGER NOT NULL,
+        ip                  TEXT,
+        user_agent          TEXT,
+        auth_time           INTEGER NOT NULL,
+        amr                 TEXT NOT NULL,
+        csrf_secret         TEXT NOT NULL,
+        revoked_at          INTEGER,
+        revoke_reason       TEXT
+      );
+      CREATE INDEX sessions_user ON sessions (user_id, revoked_at);
+      CREATE INDEX sessions_idle_expiry ON sessions (idle_expires_at);
+
+      CREATE TABLE audit_events (
+        seq        INTEGER PRIMARY KEY,
+        id         TEXT NOT NULL UNIQUE,
+        type       TEXT NOT NULL,
+        outcome    TEXT NOT NULL,
+        time       INTEGER NOT NULL,
+        user_id    TEXT,
+        actor      TEXT,
+        session_id TEXT,
+        grant_id   TEXT,
+        ip         TEXT,
+        user_agent TEXT,
+        reason     TEXT,
+        details    TEXT,
+        prev_hash  TEXT NOT NULL,
+        hash       TEXT NOT NULL
+      );
+      -- The newest link, written with every append: deleting events from the
+      -- end of the chain no longer leaves a valid-looking shorter chain.
+      CREATE TABLE audit_head (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        seq       INTEGER NOT NULL,
+        hash      TEXT NOT NULL
+      );
+      CREATE INDEX audit_user ON audit_events (user_id, seq);
+      CREATE INDEX audit_type ON audit_events (type, seq);
+      CREATE INDEX audit_time ON audit_events (time);
+      -- Append-only inside the product; the hash chain catches edits made around it.
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+
+      CREATE TABLE rate_limits (
+        key          TEXT PRIMARY KEY,
+        window_start INTEGER NOT NULL,
+        count        INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];

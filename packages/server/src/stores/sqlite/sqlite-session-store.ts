@@ -1,0 +1,142 @@
+import type { AuditEventInput } from "../../audit/events.js";
+import type { Session, SessionStore } from "../../sessions/session.js";
+import type { SqliteDatabase } from "./open-database.js";
+import { auditWriter } from "./sqlite-audit-log.js";
+
+interface Row {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+  auth_time: number;
+  amr: string;
+  csrf_secret: string;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+}
+
+const toSession = (row: Row): Session => ({
+  id: row.id,
+  tokenHash: row.token_hash,
+  userId: row.user_id,
+  createdAt: row.created_at,
+  lastSeenAt: row.last_seen_at,
+  idleExpiresAt: row.idle_expires_at,
+  absoluteExpiresAt: row.absolute_expires_at,
+  ip: row.ip,
+  userAgent: row.user_agent,
+  authTime: row.auth_time,
+  amr: JSON.parse(row.amr) as string[],
+  csrfSecret: row.csrf_secret,
+  revokedAt: row.revoked_at,
+  revokeReason: row.revoke_reason,
+});
+
+const LIVE = "revoked_at IS NULL AND idle_expires_at > @now AND absolute_expires_at > @now";
+
+export class SqliteSessionStore implements SessionStore {
+  private readonly audit: (events: readonly AuditEventInput[]) => void;
+  private readonly statements;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.audit = auditWriter(db);
+    this.statements = {
+      insert: db.prepare(`INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, idle_expires_at,
+          absolute_expires_at, ip, user_agent, auth_time, amr, csrf_secret, revoked_at, revoke_reason)
+        VALUES (@id, @tokenHash, @userId, @createdAt, @lastSeenAt, @idleExpiresAt, @absoluteExpiresAt, @ip, @userAgent,
+          @authTime, @amr, @csrfSecret, @revokedAt, @revokeReason)`),
+      byHash: db.prepare("SELECT * FROM sessions WHERE token_hash = ?"),
+      byId: db.prepare("SELECT * FROM sessions WHERE id = ?"),
+      touch: db.prepare("UPDATE sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ? AND revoked_at IS NULL"),
+      revoke: db.prepare(
+        "UPDATE sessions SET revoked_at = @at, revoke_reason = @reason WHERE id = @id AND user_id = @userId AND revoked_at IS NULL",
+      ),
+      revokeAll: db.prepare(`UPDATE sessions SET revoked_at = @at, revoke_reason = @reason
+        WHERE user_id = @userId AND revoked_at IS NULL AND id IS NOT @exceptId RETURNING id`),
+      list: db.prepare(`SELECT * FROM sessions WHERE user_id = @userId AND ${LIVE} ORDER BY last_seen_at DESC, id`),
+      sweep: db.prepare(`DELETE FROM sessions WHERE idle_expires_at <= @now OR absolute_expires_at <= @now
+        OR (revoked_at IS NOT NULL AND revoked_at < @revokedBefore)`),
+      countLive: db.prepare(`SELECT count(*) AS n FROM sessions WHERE ${LIVE}`),
+    };
+  }
+
+  private insert(session: Session): void {
+    this.statements.insert.run({ ...session, amr: JSON.stringify(session.amr) });
+  }
+
+  async createSession(session: Session, events: readonly AuditEventInput[]): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.insert(session);
+        this.audit(events);
+      })
+      .immediate();
+  }
+
+  async replaceSession(oldId: string, next: Session, reason: string, at: number, events: readonly AuditEventInput[]): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.statements.revoke.run({ id: oldId, userId: next.userId, reason, at });
+        this.insert(next);
+        this.audit(events);
+      })
+      .immediate();
+  }
+
+  async findSessionByTokenHash(tokenHash: string): Promise<Session | null> {
+    const row = this.statements.byHash.get(tokenHash) as Row | undefined;
+    return row ? toSession(row) : null;
+  }
+
+  async findSessionById(id: string): Promise<Session | null> {
+    const row = this.statements.byId.get(id) as Row | undefined;
+    return row ? toSession(row) : null;
+  }
+
+  async touchSession(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
+    this.statements.touch.run(lastSeenAt, idleExpiresAt, id);
+  }
+
+  async revokeSession(id: string, userId: string, reason: string, at: number, events: readonly AuditEventInput[]): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        if (this.statements.revoke.run({ id, userId, reason, at }).changes === 0) return false;
+        this.audit(events);
+        return true;
+      })
+      .immediate();
+  }
+
+  async revokeSessionsOfUser(
+    userId: string,
+    exceptId: string | null,
+    reason: string,
+    at: number,
+    events: readonly AuditEventInput[],
+  ): Promise<string[]> {
+    return this.db
+      .transaction(() => {
+        const ids = (this.statements.revokeAll.all({ userId, exceptId, reason, at }) as { id: string }[]).map((r) => r.id);
+        this.audit(events.map((e) => ({ ...e, details: { ...e.details, revoked: ids.length } })));
+        return ids;
+      })
+      .immediate();
+  }
+
+  async listSessionsOfUser(userId: string, now: number): Promise<Session[]> {
+    return (this.statements.list.all({ userId, now }) as Row[]).map(toSession);
+  }
+
+  async sweepSessions(now: number, revokedBefore: number): Promise<number> {
+    return this.statements.sweep.run({ now, revokedBefore }).changes;
+  }
+
+  async countLiveSessions(now: number): Promise<number> {
+    return (this.statements.countLive.get({ now }) as { n: number }).n;
+  }
+}

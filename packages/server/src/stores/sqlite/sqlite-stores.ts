@@ -1,0 +1,24 @@
+import { SqliteAuditLog } from "./sqlite-audit-log.js";
+import { SqliteRateLimiter } from "./sqlite-rate-limiter.js";
+import { SqliteSessionStore } from "./sqlite-session-store.js";
+import { SqliteUserStore } from "./sqlite-user-store.js";
+import type { Stores } from "../stores.js";
+import { openDatabase, type SqliteDatabase } from "./open-database.js";
+
+/** Every store of the embedded default, on one SQLite file. */
+export function createSqliteStores(file: string): Stores & { readonly db: SqliteDatabase } {
+  const db = openDatabase(file);
+  return {
+    db,
+    users: new SqliteUserStore(db),
+    sessions: new SqliteSessionStore(db),
+    audit: new SqliteAuditLog(db),
+    limiter: new SqliteRateLimiter(db),
+    ping: async () => {
+      db.prepare("SELECT 1").get();
+    },
+    close: async () => {
+      db.close();
+    },
+  };
+}
