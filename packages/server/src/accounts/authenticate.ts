@@ -43,7 +43,11 @@ function dummyHash(deps: AccountDeps): Promise<string> {
  * device has failed too often; `account_disabled` only once the password is
  * proven right, so it reveals nothing to a guesser.
  */
-export async function authenticate(deps: AccountDeps, attempt: LoginAttempt, ctx: RequestContext): Promise<Authenticated> {
+export async function authenticate(
+  deps: AccountDeps,
+  attempt: LoginAttempt,
+  ctx: RequestContext,
+): Promise<Authenticated> {
   const now = deps.clock.now();
   const email = normalizeEmail(attempt.email) ?? attempt.email.trim().toLowerCase().slice(0, 254);
   const deviceId = verifyDeviceToken(deps.deviceKey, attempt.deviceToken, email);
@@ -58,22 +62,30 @@ export async function authenticate(deps: AccountDeps, attempt: LoginAttempt, ctx
   const ipBlocked = ipState !== null && ipState.count >= loginRules.ip.limit;
   const accountBlocked = accountState.count >= accountRule.limit;
   if (ipBlocked || accountBlocked) {
-    const resetAt = Math.max(ipBlocked ? ipState.resetAt : 0, accountBlocked ? accountState.resetAt : 0);
+    const resetAt = Math.max(
+      ipBlocked ? ipState.resetAt : 0,
+      accountBlocked ? accountState.resetAt : 0,
+    );
     await deps.audit.append([
       newEvent(deps, "login.throttled", "failure", {
         ip: ctx.ip,
         userAgent: ctx.userAgent,
-        reason: [ipBlocked && "ip", accountBlocked && (deviceId ? "device" : "account")].filter(Boolean).join("+"),
+        reason: [ipBlocked && "ip", accountBlocked && (deviceId ? "device" : "account")]
+          .filter(Boolean)
+          .join("+"),
         details: { email },
       }),
     ]);
-    throw new TesseraError("rate_limited", { retryAfter: Math.max(1, Math.ceil((resetAt - now) / 1000)) });
+    throw new TesseraError("rate_limited", {
+      retryAfter: Math.max(1, Math.ceil((resetAt - now) / 1000)),
+    });
   }
 
   const user = await deps.users.findUserByEmail(email);
   const tooLong = Buffer.byteLength(attempt.password, "utf8") > PASSWORD_MAX_BYTES;
   const hash = user && !tooLong ? user.passwordHash : await dummyHash(deps);
-  const matches = (await deps.hasher.verify(hash, tooLong ? "" : attempt.password)) && user !== null && !tooLong;
+  const matches =
+    (await deps.hasher.verify(hash, tooLong ? "" : attempt.password)) && user !== null && !tooLong;
 
   if (!matches || user.disabledAt !== null) {
     await Promise.all([
@@ -98,7 +110,11 @@ export async function authenticate(deps: AccountDeps, attempt: LoginAttempt, ctx
     // Parameters changed since this hash was made (OWASP: upgrade on login).
     const rehashed = await deps.hasher.hash(attempt.password);
     await deps.users.setPasswordHash(user.id, rehashed, [
-      newEvent(deps, "password.rehashed", "success", { userId: user.id, actor: "system", reason: "parameters_changed" }),
+      newEvent(deps, "password.rehashed", "success", {
+        userId: user.id,
+        actor: "system",
+        reason: "parameters_changed",
+      }),
     ]);
   }
   return {

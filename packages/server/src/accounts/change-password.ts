@@ -18,7 +18,10 @@ export async function changePassword(
   if (problem !== null) throw new TesseraError("invalid_password", { detail: problem });
   const user = await deps.users.findUserById(input.userId);
   if (!user || user.disabledAt !== null) throw new TesseraError("unauthenticated");
-  const current = Buffer.byteLength(input.currentPassword, "utf8") <= PASSWORD_MAX_BYTES ? input.currentPassword : "";
+  const current =
+    Buffer.byteLength(input.currentPassword, "utf8") <= PASSWORD_MAX_BYTES
+      ? input.currentPassword
+      : "";
   if (!(await deps.hasher.verify(user.passwordHash, current)) || current === "") {
     await deps.audit.append([
       newEvent(deps, "password.changed", "failure", {

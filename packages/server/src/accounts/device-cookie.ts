@@ -14,7 +14,11 @@ export function issueDeviceToken(key: Buffer, random: Random, email: string): st
 }
 
 /** The device id when `token` is a genuine device cookie for `email`, else null. */
-export function verifyDeviceToken(key: Buffer, token: string | undefined, email: string): string | null {
+export function verifyDeviceToken(
+  key: Buffer,
+  token: string | undefined,
+  email: string,
+): string | null {
   if (!token) return null;
   const match = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) return null;

@@ -8,7 +8,9 @@ export const PASSWORD_MAX_BYTES = 1024;
 
 /** `null` when acceptable, else a message to show the user. */
 export function checkPassword(password: string): string | null {
-  if ([...password].length < PASSWORD_MIN_CHARS) return `Use at least ${PASSWORD_MIN_CHARS} characters.`;
-  if (Buffer.byteLength(password, "utf8") > PASSWORD_MAX_BYTES) return `Use at most ${PASSWORD_MAX_BYTES} bytes.`;
+  if ([...password].length < PASSWORD_MIN_CHARS)
+    return `Use at least ${PASSWORD_MIN_CHARS} characters.`;
+  if (Buffer.byteLength(password, "utf8") > PASSWORD_MAX_BYTES)
+    return `Use at most ${PASSWORD_MAX_BYTES} bytes.`;
   return null;
 }

@@ -2,6 +2,7 @@ import { newEvent, type RequestContext } from "../audit/new-event.js";
 import { TesseraError } from "../shared/errors.js";
 import { randomToken } from "../shared/random.js";
 import type { AccountDeps } from "./account-deps.js";
+import { loginRules, throttleKeys } from "./login-throttle.js";
 import { normalizeEmail } from "./normalize-email.js";
 import { checkPassword } from "./password-policy.js";
 import type { Role, User } from "./user.js";
@@ -25,7 +26,12 @@ export function validateCredentials(email: string, password: string): string {
 }
 
 /** Build (but do not store) a new user record with a fresh argon2id hash. */
-export async function buildUser(deps: AccountDeps, email: string, password: string, role: Role): Promise<User> {
+export async function buildUser(
+  deps: AccountDeps,
+  email: string,
+  password: string,
+  role: Role,
+): Promise<User> {
   return {
     id: randomToken(deps.random, 16),
     email,
@@ -37,13 +43,26 @@ export async function buildUser(deps: AccountDeps, email: string, password: stri
 }
 
 /**
- * Create an account. Throws `invalid_email`, `invalid_password` or
- * `email_taken`; writes `user.created` with the row.
+ * Create an account. Throws `rate_limited` (self-service, per IP),
+ * `invalid_email`, `invalid_password` or `email_taken`; writes `user.created` with the row.
  *
  * @example
  * const user = await registerUser(deps, { email, password, actor: "self", via: "web" }, ctx);
  */
-export async function registerUser(deps: AccountDeps, input: RegisterInput, ctx: RequestContext): Promise<User> {
+export async function registerUser(
+  deps: AccountDeps,
+  input: RegisterInput,
+  ctx: RequestContext,
+): Promise<User> {
+  if ((input.via === "web" || input.via === "api") && ctx.ip) {
+    const now = deps.clock.now();
+    const state = await deps.limiter.hit(throttleKeys.register(ctx.ip), loginRules.register, now);
+    if (state.limited) {
+      throw new TesseraError("rate_limited", {
+        retryAfter: Math.max(1, Math.ceil((state.resetAt - now) / 1000)),
+      });
+    }
+  }
   const email = validateCredentials(input.email, input.password);
   // Cheap pre-check so a taken address costs no hash; the insert still decides.
   if (await deps.users.findUserByEmail(email)) throw new TesseraError("email_taken");

@@ -26,16 +26,29 @@ export interface UserStore {
   listUsers(options: { limit: number; after?: string }): Promise<User[]>;
   countAdmins(): Promise<number>;
   /** Replace the hash; false when no such user. */
-  setPasswordHash(userId: string, passwordHash: string, events: readonly AuditEventInput[]): Promise<boolean>;
+  setPasswordHash(
+    userId: string,
+    passwordHash: string,
+    events: readonly AuditEventInput[],
+  ): Promise<boolean>;
   /** Mark disabled; false when no such user or already disabled. */
   disableUser(userId: string, at: number, events: readonly AuditEventInput[]): Promise<boolean>;
 
   /** Replace any earlier setup link with this one (hash of its token). */
-  saveSetupToken(tokenHash: string, expiresAt: number, events: readonly AuditEventInput[]): Promise<void>;
+  saveSetupToken(
+    tokenHash: string,
+    expiresAt: number,
+    events: readonly AuditEventInput[],
+  ): Promise<void>;
   /**
    * Atomically consume the setup token and create the first admin. Exactly one
    * concurrent caller succeeds; `null` when the token is unknown, expired, used,
    * an admin already exists, or the email is taken.
    */
-  createFirstAdmin(tokenHash: string, now: number, admin: User, events: readonly AuditEventInput[]): Promise<User | null>;
+  createFirstAdmin(
+    tokenHash: string,
+    now: number,
+    admin: User,
+    events: readonly AuditEventInput[],
+  ): Promise<User | null>;
 }

@@ -58,7 +58,12 @@ export interface AuditQuery {
 
 export type ChainCheck =
   | { readonly ok: true; readonly count: number; readonly headHash: string }
-  | { readonly ok: false; readonly seq: number; readonly problem: string; readonly checked: number };
+  | {
+      readonly ok: false;
+      readonly seq: number;
+      readonly problem: string;
+      readonly checked: number;
+    };
 
 /**
  * The audit trail port. Events that belong to a state change are written by

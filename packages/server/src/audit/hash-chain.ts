@@ -53,13 +53,28 @@ export function verifyChain(
   let checked = 0;
   for (const event of events) {
     if (event.seq !== expectedSeq) {
-      return { ok: false, seq: event.seq, checked, problem: `expected event #${expectedSeq} but found #${event.seq}: events were deleted or reordered` };
+      return {
+        ok: false,
+        seq: event.seq,
+        checked,
+        problem: `expected event #${expectedSeq} but found #${event.seq}: events were deleted or reordered`,
+      };
     }
     if (event.prevHash !== prev) {
-      return { ok: false, seq: event.seq, checked, problem: `event #${event.seq} does not link to its predecessor: an earlier event was changed or removed` };
+      return {
+        ok: false,
+        seq: event.seq,
+        checked,
+        problem: `event #${event.seq} does not link to its predecessor: an earlier event was changed or removed`,
+      };
     }
     if (chainHash(prev, event.seq, event) !== event.hash) {
-      return { ok: false, seq: event.seq, checked, problem: `event #${event.seq} was modified after it was written` };
+      return {
+        ok: false,
+        seq: event.seq,
+        checked,
+        problem: `event #${event.seq} was modified after it was written`,
+      };
     }
     prev = event.hash;
     expectedSeq += 1;

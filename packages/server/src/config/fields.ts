@@ -31,7 +31,9 @@ export function integer(
     parse: (raw) => {
       if (!/^\d+$/.test(raw.trim())) return fail(`a whole number from ${min} to ${max}`);
       const value = Number(raw.trim());
-      return value >= min && value <= max ? ok(value) : fail(`a whole number from ${min} to ${max}`);
+      return value >= min && value <= max
+        ? ok(value)
+        : fail(`a whole number from ${min} to ${max}`);
     },
   };
 }

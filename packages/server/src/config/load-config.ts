@@ -26,7 +26,12 @@ const FILE_VARIABLE = "TESSERA_CONFIG";
 const known = new Set<string>([FILE_VARIABLE, ...Object.values(configSchema).map((f) => f.env)]);
 
 function isLocalhost(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]" || hostname.endsWith(".localhost");
+  return (
+    hostname === "localhost" ||
+    hostname === "127.0.0.1" ||
+    hostname === "[::1]" ||
+    hostname.endsWith(".localhost")
+  );
 }
 
 /**
@@ -47,27 +52,42 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ConfigR
     try {
       const parsed: unknown = JSON.parse(readFileSync(resolve(cwd, file), "utf8"));
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        problems.push(`${FILE_VARIABLE}: ${file} must hold a JSON object of variable names to values`);
+        problems.push(
+          `${FILE_VARIABLE}: ${file} must hold a JSON object of variable names to values`,
+        );
       } else {
         for (const [key, value] of Object.entries(parsed)) {
-          if (!known.has(key) || key === FILE_VARIABLE) problems.push(`${FILE_VARIABLE}: unknown setting ${key} in ${file}; remove it`);
-          else if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") sources[key] = String(value);
+          if (!known.has(key) || key === FILE_VARIABLE)
+            problems.push(`${FILE_VARIABLE}: unknown setting ${key} in ${file}; remove it`);
+          else if (
+            typeof value === "string" ||
+            typeof value === "number" ||
+            typeof value === "boolean"
+          )
+            sources[key] = String(value);
           else problems.push(`${key} (in ${file}): must be a string, number or boolean`);
         }
       }
     } catch (error) {
-      problems.push(`${FILE_VARIABLE}: cannot read ${file} as JSON (${(error as Error).message}); fix the file or unset ${FILE_VARIABLE}`);
+      problems.push(
+        `${FILE_VARIABLE}: cannot read ${file} as JSON (${(error as Error).message}); fix the file or unset ${FILE_VARIABLE}`,
+      );
     }
   }
   for (const [key, value] of Object.entries(env)) {
     if (known.has(key)) sources[key] = value;
     else if (key.startsWith("TESSERA_") && !key.startsWith("TESSERA_TEST_")) {
-      problems.push(`${key}: unknown setting; remove it (known: ${[...known].filter((k) => k.startsWith("TESSERA_")).join(", ")})`);
+      problems.push(
+        `${key}: unknown setting; remove it (known: ${[...known].filter((k) => k.startsWith("TESSERA_")).join(", ")})`,
+      );
     }
   }
 
   const raw: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(configSchema) as [keyof ConfigSchema, Field<unknown>][]) {
+  for (const [name, field] of Object.entries(configSchema) as [
+    keyof ConfigSchema,
+    Field<unknown>,
+  ][]) {
     const value = sources[field.env];
     if (value === undefined || (value === "" && field.fallback === null)) {
       raw[name] = field.fallback;
@@ -75,7 +95,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ConfigR
     }
     const result = field.parse(value);
     if (result.ok) raw[name] = result.value;
-    else problems.push(`${field.env}=${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}: set it to ${result.expected}`);
+    else
+      problems.push(
+        `${field.env}=${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}: set it to ${result.expected}`,
+      );
   }
   if (problems.length > 0) return { ok: false, problems };
 
@@ -89,13 +112,19 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ConfigR
     );
   }
   if (r.sessionIdleTtl > r.sessionAbsoluteTtl) {
-    problems.push("TESSERA_SESSION_IDLE_TTL: must not exceed TESSERA_SESSION_ABSOLUTE_TTL; lower it or raise the absolute TTL");
+    problems.push(
+      "TESSERA_SESSION_IDLE_TTL: must not exceed TESSERA_SESSION_ABSOLUTE_TTL; lower it or raise the absolute TTL",
+    );
   }
   if (r.refreshIdleTtl > r.refreshAbsoluteTtl) {
-    problems.push("TESSERA_REFRESH_IDLE_TTL: must not exceed TESSERA_REFRESH_ABSOLUTE_TTL; lower it or raise the absolute TTL");
+    problems.push(
+      "TESSERA_REFRESH_IDLE_TTL: must not exceed TESSERA_REFRESH_ABSOLUTE_TTL; lower it or raise the absolute TTL",
+    );
   }
   if (r.alertWebhookUrl && !r.alertWebhookSecret) {
-    problems.push("TESSERA_ALERT_WEBHOOK_SECRET: required when TESSERA_ALERT_WEBHOOK_URL is set; set a random secret of 16+ characters");
+    problems.push(
+      "TESSERA_ALERT_WEBHOOK_SECRET: required when TESSERA_ALERT_WEBHOOK_URL is set; set a random secret of 16+ characters",
+    );
   }
   if (problems.length > 0) return { ok: false, problems };
 

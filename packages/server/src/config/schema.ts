@@ -39,7 +39,8 @@ export const configSchema = {
     "public base URL: the `iss` of tokens and the origin of the cookies",
     (value) => {
       const problem = url(["http:", "https:"])(value);
-      if (problem) return `an http(s) URL without path, query or fragment, e.g. https://auth.example.com`;
+      if (problem)
+        return `an http(s) URL without path, query or fragment, e.g. https://auth.example.com`;
       const parsed = new URL(value);
       if (parsed.pathname !== "/" || parsed.search || parsed.hash || parsed.username) {
         return "an http(s) URL without path, query or fragment, e.g. https://auth.example.com";
@@ -59,7 +60,12 @@ export const configSchema = {
         : fail("a comma-separated list of audience names with no empty entries");
     },
   ),
-  dataDir: text("TESSERA_DATA_DIR", "./data", "`./data`", "folder of the SQLite file and generated secret"),
+  dataDir: text(
+    "TESSERA_DATA_DIR",
+    "./data",
+    "`./data`",
+    "folder of the SQLite file and generated secret",
+  ),
   secret: custom<Buffer | null>(
     "TESSERA_SECRET",
     null,
@@ -67,21 +73,72 @@ export const configSchema = {
     "key-encryption key: 32 bytes, base64 (`openssl rand -base64 32`)",
     (raw) => {
       const value = raw.trim();
-      if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value)) return fail("32 random bytes in base64 (openssl rand -base64 32)");
+      if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value))
+        return fail("32 random bytes in base64 (openssl rand -base64 32)");
       const bytes = Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64");
-      return bytes.length === 32 ? ok(bytes) : fail("32 random bytes in base64 (openssl rand -base64 32)");
+      return bytes.length === 32
+        ? ok(bytes)
+        : fail("32 random bytes in base64 (openssl rand -base64 32)");
     },
   ),
-  databaseUrl: text("TESSERA_DATABASE_URL", null, "—", "`postgres://…`: durable state in PostgreSQL", url(["postgres:", "postgresql:"])),
-  redisUrl: text("TESSERA_REDIS_URL", null, "—", "`redis://…`: sessions, rate limits and the revocation bus in Redis", url(["redis:", "rediss:"])),
-  accessTokenTtl: integer("TESSERA_ACCESS_TOKEN_TTL", 300, "access token lifetime, seconds (max 3600)", { min: 30, max: 3600 }),
-  sessionIdleTtl: integer("TESSERA_SESSION_IDLE_TTL", 28_800, "web session idle timeout, seconds", { min: 60, max: 31_536_000 }),
-  sessionAbsoluteTtl: integer("TESSERA_SESSION_ABSOLUTE_TTL", 604_800, "web session absolute lifetime, seconds", { min: 60, max: 31_536_000 }),
-  refreshIdleTtl: integer("TESSERA_REFRESH_IDLE_TTL", 604_800, "refresh grant idle timeout, seconds", { min: 60, max: 31_536_000 }),
-  refreshAbsoluteTtl: integer("TESSERA_REFRESH_ABSOLUTE_TTL", 2_592_000, "refresh grant absolute lifetime, seconds", { min: 60, max: 31_536_000 }),
-  clockLeeway: integer("TESSERA_CLOCK_LEEWAY", 30, "seconds of leeway on `exp`/`nbf`/`iat`", { min: 0, max: 300 }),
-  signingAlg: oneOf("TESSERA_SIGNING_ALG", ["ES256", "EdDSA", "RS256"], "ES256", "access token signature algorithm"),
-  registration: oneOf("TESSERA_REGISTRATION", ["open", "closed"], "open", "`closed`: only admins and the CLI create users"),
+  databaseUrl: text(
+    "TESSERA_DATABASE_URL",
+    null,
+    "—",
+    "`postgres://…`: durable state in PostgreSQL",
+    url(["postgres:", "postgresql:"]),
+  ),
+  redisUrl: text(
+    "TESSERA_REDIS_URL",
+    null,
+    "—",
+    "`redis://…`: sessions, rate limits and the revocation bus in Redis",
+    url(["redis:", "rediss:"]),
+  ),
+  accessTokenTtl: integer(
+    "TESSERA_ACCESS_TOKEN_TTL",
+    300,
+    "access token lifetime, seconds (max 3600)",
+    { min: 30, max: 3600 },
+  ),
+  sessionIdleTtl: integer("TESSERA_SESSION_IDLE_TTL", 28_800, "web session idle timeout, seconds", {
+    min: 60,
+    max: 31_536_000,
+  }),
+  sessionAbsoluteTtl: integer(
+    "TESSERA_SESSION_ABSOLUTE_TTL",
+    604_800,
+    "web session absolute lifetime, seconds",
+    { min: 60, max: 31_536_000 },
+  ),
+  refreshIdleTtl: integer(
+    "TESSERA_REFRESH_IDLE_TTL",
+    604_800,
+    "refresh grant idle timeout, seconds",
+    { min: 60, max: 31_536_000 },
+  ),
+  refreshAbsoluteTtl: integer(
+    "TESSERA_REFRESH_ABSOLUTE_TTL",
+    2_592_000,
+    "refresh grant absolute lifetime, seconds",
+    { min: 60, max: 31_536_000 },
+  ),
+  clockLeeway: integer("TESSERA_CLOCK_LEEWAY", 30, "seconds of leeway on `exp`/`nbf`/`iat`", {
+    min: 0,
+    max: 300,
+  }),
+  signingAlg: oneOf(
+    "TESSERA_SIGNING_ALG",
+    ["ES256", "EdDSA", "RS256"],
+    "ES256",
+    "access token signature algorithm",
+  ),
+  registration: oneOf(
+    "TESSERA_REGISTRATION",
+    ["open", "closed"],
+    "open",
+    "`closed`: only admins and the CLI create users",
+  ),
   trustProxy: custom<TrustProxy>(
     "TESSERA_TRUST_PROXY",
     false,
@@ -89,19 +146,38 @@ export const configSchema = {
     "whose `X-Forwarded-For` to believe: a hop count, or a comma list of IPs/CIDRs",
     (raw) => {
       const value = raw.trim();
-      if (/^\d+$/.test(value) && Number(value) <= 32) return ok(Number(value) === 0 ? false : Number(value));
+      if (/^\d+$/.test(value) && Number(value) <= 32)
+        return ok(Number(value) === 0 ? false : Number(value));
       const list = value.split(",").map((s) => s.trim());
       return list.every(isCidrOrIp)
         ? ok(list)
         : fail("a hop count (e.g. 1) or a comma list of IPs/CIDRs (e.g. 10.0.0.0/8,127.0.0.1)");
     },
   ),
-  insecureCookies: flag("TESSERA_INSECURE_COOKIES", "plain-HTTP cookies off localhost (flagged by `doctor`)"),
-  alertWebhookUrl: text("TESSERA_ALERT_WEBHOOK_URL", null, "—", "where alerts are POSTed", url(["http:", "https:"])),
-  alertWebhookSecret: text("TESSERA_ALERT_WEBHOOK_SECRET", null, "—", "HMAC-SHA256 key that signs alert webhooks", (v) =>
-    v.length >= 16 ? null : "a secret of at least 16 characters",
+  insecureCookies: flag(
+    "TESSERA_INSECURE_COOKIES",
+    "plain-HTTP cookies off localhost (flagged by `doctor`)",
   ),
-  logLevel: oneOf("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace", "silent"], "info", "pino log level"),
+  alertWebhookUrl: text(
+    "TESSERA_ALERT_WEBHOOK_URL",
+    null,
+    "—",
+    "where alerts are POSTed",
+    url(["http:", "https:"]),
+  ),
+  alertWebhookSecret: text(
+    "TESSERA_ALERT_WEBHOOK_SECRET",
+    null,
+    "—",
+    "HMAC-SHA256 key that signs alert webhooks",
+    (v) => (v.length >= 16 ? null : "a secret of at least 16 characters"),
+  ),
+  logLevel: oneOf(
+    "LOG_LEVEL",
+    ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+    "info",
+    "pino log level",
+  ),
 } satisfies Record<string, Field<unknown>>;
 
 export type ConfigSchema = typeof configSchema;

@@ -25,7 +25,16 @@ export function preSessionCsrfToken(serverKey: Buffer, cookieValue: string): str
   return hmac(serverKey, `${LABEL}:pre:${cookieValue}`);
 }
 
-export function verifyPreSessionCsrfToken(serverKey: Buffer, cookieValue: string | undefined, presented: string | undefined): boolean {
-  if (cookieValue === undefined || presented === undefined || !/^[A-Za-z0-9_-]{43}$/.test(cookieValue)) return false;
+export function verifyPreSessionCsrfToken(
+  serverKey: Buffer,
+  cookieValue: string | undefined,
+  presented: string | undefined,
+): boolean {
+  if (
+    cookieValue === undefined ||
+    presented === undefined ||
+    !/^[A-Za-z0-9_-]{43}$/.test(cookieValue)
+  )
+    return false;
   return safeEqual(preSessionCsrfToken(serverKey, cookieValue), presented);
 }

@@ -16,7 +16,9 @@ export interface OriginSignals {
 export function isSameOriginRequest(signals: OriginSignals, allowed: ReadonlySet<string>): boolean {
   if (signals.secFetchSite === "same-origin") return true;
   const source =
-    signals.origin !== undefined && signals.origin !== "null" ? signals.origin : originOf(signals.referer);
+    signals.origin !== undefined && signals.origin !== "null"
+      ? signals.origin
+      : originOf(signals.referer);
   return source !== null && allowed.has(source);
 }
 

@@ -38,7 +38,12 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 export class SessionManager {
   constructor(private readonly deps: Deps) {}
 
-  private build(userId: string, ctx: RequestContext, authTime: number, amr: readonly string[]): StartedSession {
+  private build(
+    userId: string,
+    ctx: RequestContext,
+    authTime: number,
+    amr: readonly string[],
+  ): StartedSession {
     const { clock, random, policy } = this.deps;
     const now = clock.now();
     const token = randomToken(random, 32);
@@ -61,7 +66,12 @@ export class SessionManager {
     return { session, token };
   }
 
-  private event(type: "session.created" | "session.revoked", session: Session, ctx: RequestContext, reason?: string) {
+  private event(
+    type: "session.created" | "session.revoked",
+    session: Session,
+    ctx: RequestContext,
+    reason?: string,
+  ) {
     return newEvent(this.deps, type, "success", {
       userId: session.userId,
       actor: session.userId,
@@ -80,7 +90,10 @@ export class SessionManager {
     events: readonly AuditEventInput[] = [],
   ): Promise<StartedSession> {
     const started = this.build(userId, ctx, this.deps.clock.now(), amr);
-    await this.deps.store.createSession(started.session, [...events, this.event("session.created", started.session, ctx)]);
+    await this.deps.store.createSession(started.session, [
+      ...events,
+      this.event("session.created", started.session, ctx),
+    ]);
     return started;
   }
 
@@ -88,7 +101,12 @@ export class SessionManager {
    * Replace `current` with a new ID (privilege change: password change, step-up).
    * The old cookie stops working in the same transaction.
    */
-  async rotate(current: Session, ctx: RequestContext, reason: string, events: readonly AuditEventInput[] = []): Promise<StartedSession> {
+  async rotate(
+    current: Session,
+    ctx: RequestContext,
+    reason: string,
+    events: readonly AuditEventInput[] = [],
+  ): Promise<StartedSession> {
     const now = this.deps.clock.now();
     const next = this.build(current.userId, ctx, now, current.amr);
     // A rotation is a new authentication moment but not a longer life: keep the absolute end.
@@ -115,13 +133,22 @@ export class SessionManager {
     const now = this.deps.clock.now();
     if (!session || !isLive(session, now)) return null;
     if (now - session.lastSeenAt < TOUCH_INTERVAL_MS) return session;
-    const idleExpiresAt = Math.min(now + this.deps.policy.idleTtl * 1000, session.absoluteExpiresAt);
+    const idleExpiresAt = Math.min(
+      now + this.deps.policy.idleTtl * 1000,
+      session.absoluteExpiresAt,
+    );
     await this.deps.store.touchSession(session.id, now, idleExpiresAt);
     return { ...session, lastSeenAt: now, idleExpiresAt };
   }
 
   /** Revoke one of the user's sessions ("sign out this device"). */
-  async revoke(userId: string, sessionId: string, ctx: RequestContext, reason: string, actor = userId): Promise<boolean> {
+  async revoke(
+    userId: string,
+    sessionId: string,
+    ctx: RequestContext,
+    reason: string,
+    actor = userId,
+  ): Promise<boolean> {
     const event = newEvent(this.deps, "session.revoked", "success", {
       userId,
       actor,
@@ -134,7 +161,13 @@ export class SessionManager {
   }
 
   /** Revoke every session of the user but `exceptId`; returns how many. */
-  async revokeAll(userId: string, exceptId: string | null, ctx: RequestContext, reason: string, actor = userId): Promise<number> {
+  async revokeAll(
+    userId: string,
+    exceptId: string | null,
+    ctx: RequestContext,
+    reason: string,
+    actor = userId,
+  ): Promise<number> {
     const event = newEvent(this.deps, "session.revoked", "success", {
       userId,
       actor,
@@ -143,7 +176,13 @@ export class SessionManager {
       reason,
       details: { scope: exceptId ? "all_others" : "all", kept: exceptId },
     });
-    const ids = await this.deps.store.revokeSessionsOfUser(userId, exceptId, reason, this.deps.clock.now(), [event]);
+    const ids = await this.deps.store.revokeSessionsOfUser(
+      userId,
+      exceptId,
+      reason,
+      this.deps.clock.now(),
+      [event],
+    );
     return ids.length;
   }
 
@@ -159,5 +198,7 @@ export class SessionManager {
 }
 
 export function isLive(session: Session, now: number): boolean {
-  return session.revokedAt === null && now < session.idleExpiresAt && now < session.absoluteExpiresAt;
+  return (
+    session.revokedAt === null && now < session.idleExpiresAt && now < session.absoluteExpiresAt
+  );
 }

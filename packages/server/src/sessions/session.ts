@@ -31,7 +31,13 @@ export interface Session {
 export interface SessionStore {
   createSession(session: Session, events: readonly AuditEventInput[]): Promise<void>;
   /** Revoke `oldId` and create `next` atomically (rotation on privilege change). */
-  replaceSession(oldId: string, next: Session, reason: string, at: number, events: readonly AuditEventInput[]): Promise<void>;
+  replaceSession(
+    oldId: string,
+    next: Session,
+    reason: string,
+    at: number,
+    events: readonly AuditEventInput[],
+  ): Promise<void>;
   findSessionByTokenHash(tokenHash: string): Promise<Session | null>;
   findSessionById(id: string): Promise<Session | null>;
   /** Sliding renewal: move `lastSeenAt` and the idle expiry. No audit event. */
@@ -40,7 +46,13 @@ export interface SessionStore {
    * Revoke one live session of `userId`. Exactly one concurrent caller gets
    * `true`; `false` when it is not theirs, unknown, or already revoked.
    */
-  revokeSession(id: string, userId: string, reason: string, at: number, events: readonly AuditEventInput[]): Promise<boolean>;
+  revokeSession(
+    id: string,
+    userId: string,
+    reason: string,
+    at: number,
+    events: readonly AuditEventInput[],
+  ): Promise<boolean>;
   /** Revoke every live session of the user except `exceptId`; returns their ids. */
   revokeSessionsOfUser(
     userId: string,

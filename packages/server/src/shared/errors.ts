@@ -5,10 +5,18 @@
  * `detail` of a TesseraError is safe to show; internal causes are logged only.
  */
 export const errorTable = {
-  invalid_request: { status: 400, title: "The request is malformed", oauthError: "invalid_request" },
+  invalid_request: {
+    status: 400,
+    title: "The request is malformed",
+    oauthError: "invalid_request",
+  },
   invalid_email: { status: 400, title: "Enter a valid email address" },
   invalid_password: { status: 400, title: "The password does not meet the rules" },
-  invalid_credentials: { status: 401, title: "Email or password is incorrect", oauthError: "invalid_grant" },
+  invalid_credentials: {
+    status: 401,
+    title: "Email or password is incorrect",
+    oauthError: "invalid_grant",
+  },
   unauthenticated: { status: 401, title: "Sign in first" },
   csrf_failed: { status: 403, title: "The request did not come from this site's own pages" },
   forbidden: { status: 403, title: "You may not do that" },
@@ -22,8 +30,16 @@ export const errorTable = {
   unsupported_media_type: { status: 415, title: "Unsupported content type" },
   rate_limited: { status: 429, title: "Too many attempts; try again later" },
   internal_error: { status: 500, title: "Internal error", oauthError: "server_error" },
-  server_busy: { status: 503, title: "The server is busy; try again shortly", oauthError: "temporarily_unavailable" },
-  store_unavailable: { status: 503, title: "A data store is unavailable", oauthError: "temporarily_unavailable" },
+  server_busy: {
+    status: 503,
+    title: "The server is busy; try again shortly",
+    oauthError: "temporarily_unavailable",
+  },
+  store_unavailable: {
+    status: 503,
+    title: "A data store is unavailable",
+    oauthError: "temporarily_unavailable",
+  },
 } as const satisfies Record<string, { status: number; title: string; oauthError?: string }>;
 
 export type ErrorCode = keyof typeof errorTable;
@@ -36,7 +52,10 @@ export class TesseraError extends Error {
   /** Safe, user-facing detail; never internal state. */
   readonly detail: string | undefined;
 
-  constructor(code: ErrorCode, options: { detail?: string; retryAfter?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    options: { detail?: string; retryAfter?: number; cause?: unknown } = {},
+  ) {
     super(options.detail ?? errorTable[code].title, { cause: options.cause });
     this.name = "TesseraError";
     this.code = code;

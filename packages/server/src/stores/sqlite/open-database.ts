@@ -26,14 +26,17 @@ export function applyMigrations(db: SqliteDatabase): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
   const applied = new Set(
-    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version),
+    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map(
+      (r) => r.version,
+    ),
   );
   const done: number[] = [];
   for (const migration of migrations) {
     if (applied.has(migration.version)) continue;
     db.transaction(() => {
       // Re-check inside the write lock: another process may have just applied it.
-      if (db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?").get(migration.version)) return;
+      if (db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?").get(migration.version))
+        return;
       db.exec(migration.sql);
       db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
         migration.version,

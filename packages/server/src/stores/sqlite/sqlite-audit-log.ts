@@ -1,4 +1,10 @@
-import type { AuditEvent, AuditEventInput, AuditLog, AuditQuery, ChainCheck } from "../../audit/events.js";
+import type {
+  AuditEvent,
+  AuditEventInput,
+  AuditLog,
+  AuditQuery,
+  ChainCheck,
+} from "../../audit/events.js";
 import { chainHash, GENESIS_HASH, verifyChain } from "../../audit/hash-chain.js";
 import type { SqliteDatabase } from "./open-database.js";
 
@@ -61,7 +67,13 @@ export function auditWriter(db: SqliteDatabase) {
     for (const event of events) {
       seq += 1;
       const hash = chainHash(prevHash, seq, event);
-      insert.run({ ...event, seq, prevHash, hash, details: event.details === null ? null : JSON.stringify(event.details) });
+      insert.run({
+        ...event,
+        seq,
+        prevHash,
+        hash,
+        details: event.details === null ? null : JSON.stringify(event.details),
+      });
       prevHash = hash;
     }
     setHead.run(seq, prevHash);
@@ -87,7 +99,11 @@ export class SqliteAuditLog implements AuditLog {
     if (query.until !== undefined) where.push("time < @until");
     const rows = this.db
       .prepare(`SELECT * FROM audit_events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT @limit`)
-      .all({ ...query, afterSeq: query.afterSeq ?? 0, limit: Math.max(0, Math.min(query.limit, 10_000)) }) as Row[];
+      .all({
+        ...query,
+        afterSeq: query.afterSeq ?? 0,
+        limit: Math.max(0, Math.min(query.limit, 10_000)),
+      }) as Row[];
     return rows.map(toEvent);
   }
 
@@ -99,13 +115,17 @@ export class SqliteAuditLog implements AuditLog {
   }
 
   async verify(): Promise<ChainCheck> {
-    const rows = this.db.prepare("SELECT * FROM audit_events ORDER BY seq").iterate() as IterableIterator<Row>;
+    const rows = this.db
+      .prepare("SELECT * FROM audit_events ORDER BY seq")
+      .iterate() as IterableIterator<Row>;
     function* events() {
       for (const row of rows) yield toEvent(row);
     }
     const result = verifyChain(events());
     if (!result.ok) return result;
-    const head = this.db.prepare("SELECT seq, hash FROM audit_head").get() as { seq: number; hash: string } | undefined;
+    const head = this.db.prepare("SELECT seq, hash FROM audit_head").get() as
+      | { seq: number; hash: string }
+      | undefined;
     const expected = head ?? { seq: 0, hash: GENESIS_HASH };
     if (expected.seq !== result.count || expected.hash !== result.headHash) {
       return {

@@ -23,13 +23,19 @@ export class SqliteRateLimiter implements RateLimiter {
   }
 
   async hit(key: string, rule: RateLimitRule, now: number): Promise<RateLimitState> {
-    const row = this.statements.hit.get({ key, now, windowMs: rule.windowMs }) as { count: number; window_start: number };
+    const row = this.statements.hit.get({ key, now, windowMs: rule.windowMs }) as {
+      count: number;
+      window_start: number;
+    };
     return state(row.count, row.window_start, rule);
   }
 
   async peek(key: string, rule: RateLimitRule, now: number): Promise<RateLimitState> {
-    const row = this.statements.peek.get(key) as { count: number; window_start: number } | undefined;
-    if (!row || row.window_start + rule.windowMs <= now) return { count: 0, resetAt: now + rule.windowMs, limited: false };
+    const row = this.statements.peek.get(key) as
+      | { count: number; window_start: number }
+      | undefined;
+    if (!row || row.window_start + rule.windowMs <= now)
+      return { count: 0, resetAt: now + rule.windowMs, limited: false };
     return state(row.count, row.window_start, rule);
   }
 

@@ -46,20 +46,26 @@ export class SqliteSessionStore implements SessionStore {
   constructor(private readonly db: SqliteDatabase) {
     this.audit = auditWriter(db);
     this.statements = {
-      insert: db.prepare(`INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, idle_expires_at,
+      insert:
+        db.prepare(`INSERT INTO sessions (id, token_hash, user_id, created_at, last_seen_at, idle_expires_at,
           absolute_expires_at, ip, user_agent, auth_time, amr, csrf_secret, revoked_at, revoke_reason)
         VALUES (@id, @tokenHash, @userId, @createdAt, @lastSeenAt, @idleExpiresAt, @absoluteExpiresAt, @ip, @userAgent,
           @authTime, @amr, @csrfSecret, @revokedAt, @revokeReason)`),
       byHash: db.prepare("SELECT * FROM sessions WHERE token_hash = ?"),
       byId: db.prepare("SELECT * FROM sessions WHERE id = ?"),
-      touch: db.prepare("UPDATE sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ? AND revoked_at IS NULL"),
+      touch: db.prepare(
+        "UPDATE sessions SET last_seen_at = ?, idle_expires_at = ? WHERE id = ? AND revoked_at IS NULL",
+      ),
       revoke: db.prepare(
         "UPDATE sessions SET revoked_at = @at, revoke_reason = @reason WHERE id = @id AND user_id = @userId AND revoked_at IS NULL",
       ),
       revokeAll: db.prepare(`UPDATE sessions SET revoked_at = @at, revoke_reason = @reason
         WHERE user_id = @userId AND revoked_at IS NULL AND id IS NOT @exceptId RETURNING id`),
-      list: db.prepare(`SELECT * FROM sessions WHERE user_id = @userId AND ${LIVE} ORDER BY last_seen_at DESC, id`),
-      sweep: db.prepare(`DELETE FROM sessions WHERE idle_expires_at <= @now OR absolute_expires_at <= @now
+      list: db.prepare(
+        `SELECT * FROM sessions WHERE user_id = @userId AND ${LIVE} ORDER BY last_seen_at DESC, id`,
+      ),
+      sweep:
+        db.prepare(`DELETE FROM sessions WHERE idle_expires_at <= @now OR absolute_expires_at <= @now
         OR (revoked_at IS NOT NULL AND revoked_at < @revokedBefore)`),
       countLive: db.prepare(`SELECT count(*) AS n FROM sessions WHERE ${LIVE}`),
     };
@@ -78,7 +84,13 @@ export class SqliteSessionStore implements SessionStore {
       .immediate();
   }
 
-  async replaceSession(oldId: string, next: Session, reason: string, at: number, events: readonly AuditEventInput[]): Promise<void> {
+  async replaceSession(
+    oldId: string,
+    next: Session,
+    reason: string,
+    at: number,
+    events: readonly AuditEventInput[],
+  ): Promise<void> {
     this.db
       .transaction(() => {
         this.statements.revoke.run({ id: oldId, userId: next.userId, reason, at });
@@ -102,7 +114,13 @@ export class SqliteSessionStore implements SessionStore {
     this.statements.touch.run(lastSeenAt, idleExpiresAt, id);
   }
 
-  async revokeSession(id: string, userId: string, reason: string, at: number, events: readonly AuditEventInput[]): Promise<boolean> {
+  async revokeSession(
+    id: string,
+    userId: string,
+    reason: string,
+    at: number,
+    events: readonly AuditEventInput[],
+  ): Promise<boolean> {
     return this.db
       .transaction(() => {
         if (this.statements.revoke.run({ id, userId, reason, at }).changes === 0) return false;
@@ -121,7 +139,9 @@ export class SqliteSessionStore implements SessionStore {
   ): Promise<string[]> {
     return this.db
       .transaction(() => {
-        const ids = (this.statements.revokeAll.all({ userId, exceptId, reason, at }) as { id: string }[]).map((r) => r.id);
+        const ids = (
+          this.statements.revokeAll.all({ userId, exceptId, reason, at }) as { id: string }[]
+        ).map((r) => r.id);
         this.audit(events.map((e) => ({ ...e, details: { ...e.details, revoked: ids.length } })));
         return ids;
       })

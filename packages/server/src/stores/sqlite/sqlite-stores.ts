@@ -1,9 +1,9 @@
+import type { Stores } from "../stores.js";
+import { openDatabase, type SqliteDatabase } from "./open-database.js";
 import { SqliteAuditLog } from "./sqlite-audit-log.js";
 import { SqliteRateLimiter } from "./sqlite-rate-limiter.js";
 import { SqliteSessionStore } from "./sqlite-session-store.js";
 import { SqliteUserStore } from "./sqlite-user-store.js";
-import type { Stores } from "../stores.js";
-import { openDatabase, type SqliteDatabase } from "./open-database.js";
 
 /** Every store of the embedded default, on one SQLite file. */
 export function createSqliteStores(file: string): Stores & { readonly db: SqliteDatabase } {

@@ -28,14 +28,16 @@ export class SqliteUserStore implements UserStore {
   constructor(private readonly db: SqliteDatabase) {
     this.audit = auditWriter(db);
     this.statements = {
-      insert: db.prepare(`INSERT INTO users (id, email, password_hash, role, created_at, disabled_at)
+      insert:
+        db.prepare(`INSERT INTO users (id, email, password_hash, role, created_at, disabled_at)
         VALUES (@id, @email, @passwordHash, @role, @createdAt, @disabledAt) ON CONFLICT (email) DO NOTHING`),
       byId: db.prepare("SELECT * FROM users WHERE id = ?"),
       byEmail: db.prepare("SELECT * FROM users WHERE email = ?"),
       countAdmins: db.prepare("SELECT count(*) AS n FROM users WHERE role = 'admin'"),
       setHash: db.prepare("UPDATE users SET password_hash = ? WHERE id = ?"),
       disable: db.prepare("UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL"),
-      saveSetup: db.prepare(`INSERT INTO setup_tokens (singleton, token_hash, expires_at, used_at) VALUES (1, ?, ?, NULL)
+      saveSetup:
+        db.prepare(`INSERT INTO setup_tokens (singleton, token_hash, expires_at, used_at) VALUES (1, ?, ?, NULL)
         ON CONFLICT (singleton) DO UPDATE SET token_hash = excluded.token_hash, expires_at = excluded.expires_at, used_at = NULL`),
       useSetup: db.prepare(
         "UPDATE setup_tokens SET used_at = @now WHERE singleton = 1 AND token_hash = @hash AND used_at IS NULL AND expires_at > @now",
@@ -77,7 +79,11 @@ export class SqliteUserStore implements UserStore {
     return (this.statements.countAdmins.get() as { n: number }).n;
   }
 
-  async setPasswordHash(userId: string, passwordHash: string, events: readonly AuditEventInput[]): Promise<boolean> {
+  async setPasswordHash(
+    userId: string,
+    passwordHash: string,
+    events: readonly AuditEventInput[],
+  ): Promise<boolean> {
     return this.db
       .transaction(() => {
         if (this.statements.setHash.run(passwordHash, userId).changes === 0) return false;
@@ -87,7 +93,11 @@ export class SqliteUserStore implements UserStore {
       .immediate();
   }
 
-  async disableUser(userId: string, at: number, events: readonly AuditEventInput[]): Promise<boolean> {
+  async disableUser(
+    userId: string,
+    at: number,
+    events: readonly AuditEventInput[],
+  ): Promise<boolean> {
     return this.db
       .transaction(() => {
         if (this.statements.disable.run(at, userId).changes === 0) return false;
@@ -97,7 +107,11 @@ export class SqliteUserStore implements UserStore {
       .immediate();
   }
 
-  async saveSetupToken(tokenHash: string, expiresAt: number, events: readonly AuditEventInput[]): Promise<void> {
+  async saveSetupToken(
+    tokenHash: string,
+    expiresAt: number,
+    events: readonly AuditEventInput[],
+  ): Promise<void> {
     this.db
       .transaction(() => {
         this.statements.saveSetup.run(tokenHash, expiresAt);
@@ -106,19 +120,24 @@ export class SqliteUserStore implements UserStore {
       .immediate();
   }
 
-  async createFirstAdmin(tokenHash: string, now: number, admin: User, events: readonly AuditEventInput[]): Promise<User | null> {
+  async createFirstAdmin(
+    tokenHash: string,
+    now: number,
+    admin: User,
+    events: readonly AuditEventInput[],
+  ): Promise<User | null> {
     try {
       return this.db
-      .transaction(() => {
-        if ((this.statements.countAdmins.get() as { n: number }).n > 0) return null;
-        if (this.statements.useSetup.run({ now, hash: tokenHash }).changes === 0) return null;
-        if (this.statements.insert.run(admin).changes === 0) {
-          throw new EmailTaken();
-        }
-        this.audit(events);
-        return admin;
-      })
-      .immediate();
+        .transaction(() => {
+          if ((this.statements.countAdmins.get() as { n: number }).n > 0) return null;
+          if (this.statements.useSetup.run({ now, hash: tokenHash }).changes === 0) return null;
+          if (this.statements.insert.run(admin).changes === 0) {
+            throw new EmailTaken();
+          }
+          this.audit(events);
+          return admin;
+        })
+        .immediate();
     } catch (error) {
       if (error instanceof EmailTaken) return null;
       throw error;

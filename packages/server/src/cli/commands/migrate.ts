@@ -1,0 +1,24 @@
+import { join } from "node:path";
+import type { Config } from "../../config/load-config.js";
+import { applyMigrations, openDatabase } from "../../stores/sqlite/open-database.js";
+import type { Command } from "../command.js";
+import type { CliIo } from "../io.js";
+
+export const migrateCommand: Command = {
+  name: "migrate",
+  summary: "apply pending database migrations",
+  usage:
+    "tessera migrate\n\nApplies pending schema migrations to the configured database and exits.",
+  async run(_args: string[], config: Config, io: CliIo): Promise<number> {
+    const db = openDatabase(join(config.dataDir, "tessera.db"), { migrate: false });
+    try {
+      const applied = applyMigrations(db);
+      io.out(
+        applied.length > 0 ? `applied migrations: ${applied.join(", ")}` : "database is up to date",
+      );
+      return 0;
+    } finally {
+      db.close();
+    }
+  },
+};

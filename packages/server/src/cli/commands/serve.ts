@@ -1,0 +1,73 @@
+import { issueSetupLinkIfNeeded } from "../../accounts/first-admin.js";
+import type { Config } from "../../config/load-config.js";
+import { createTessera } from "../../tessera.js";
+import type { Command } from "../command.js";
+import type { CliIo } from "../io.js";
+
+/** Expired sessions and rate-limit windows are swept this often. */
+const SWEEP_INTERVAL_MS = 10 * 60_000;
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "start the HTTP service",
+  usage:
+    "tessera serve\n\nListens on HOST:PORT (default 127.0.0.1:3000); stops cleanly on SIGINT/SIGTERM.",
+  async run(_args: string[], config: Config, io: CliIo): Promise<number> {
+    const tessera = createTessera(config);
+    const app = await tessera.app();
+    if (config.insecureCookies) {
+      tessera.logger.warn(
+        "TESSERA_INSECURE_COOKIES=1: session cookies lack Secure and the __Host- prefix; `tessera doctor` flags this",
+      );
+    }
+    if (tessera.secret.source === "generated") {
+      tessera.logger.info(
+        { file: tessera.secret.file },
+        "using the generated key-encryption key; set TESSERA_SECRET in production",
+      );
+    }
+    const address = await app.listen({ port: config.port, host: config.host });
+    io.out(`Tessera listening on ${address} (issuer ${config.issuer})`);
+
+    const setupToken = await issueSetupLinkIfNeeded(tessera.accounts);
+    if (setupToken) {
+      io.out("");
+      io.out("  No administrator yet. Create the first one, once, within 24 hours:");
+      io.out(`  ${config.issuer}/setup?token=${setupToken}`);
+      io.out("  (or run: npx tessera users create --admin --email you@example.com)");
+      io.out("");
+    }
+
+    const sweep = async () => {
+      try {
+        const removed = await tessera.sessions.sweep();
+        await tessera.stores.limiter.sweep(tessera.clock.now());
+        if (removed > 0) tessera.logger.info({ removed }, "swept expired sessions");
+      } catch (error) {
+        tessera.logger.error({ err: error }, "session sweep failed");
+      }
+    };
+    await sweep();
+    const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
+    timer.unref();
+
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        tessera.logger.info({ signal }, "shutting down: draining requests");
+        clearInterval(timer);
+        try {
+          await tessera.close();
+          resolve(0);
+        } catch (error) {
+          tessera.logger.error({ err: error }, "shutdown failed");
+          resolve(1);
+        }
+      };
+      process.once("SIGINT", () => void stop("SIGINT"));
+      process.once("SIGTERM", () => void stop("SIGTERM"));
+    });
+  },
+};

@@ -1,0 +1,59 @@
+import { loadConfig } from "../config/load-config.js";
+import { type Command, UsageError } from "./command.js";
+import { auditCommand } from "./commands/audit.js";
+import { migrateCommand } from "./commands/migrate.js";
+import { serveCommand } from "./commands/serve.js";
+import { usersCommand } from "./commands/users.js";
+import { type CliIo, processIo } from "./io.js";
+
+const commands: readonly Command[] = [serveCommand, migrateCommand, usersCommand, auditCommand];
+
+/** Exit code for configuration errors (sysexits.h EX_CONFIG). */
+export const EXIT_CONFIG = 78;
+export const EXIT_USAGE = 64;
+
+function help(io: CliIo): void {
+  io.out("Usage: tessera <command> [options]\n");
+  for (const c of commands) io.out(`  ${c.name.padEnd(10)} ${c.summary}`);
+  io.out(
+    "\nRun `tessera <command> --help` for a command's options. Configuration comes from TESSERA_* variables.",
+  );
+}
+
+/** Run the CLI; returns the exit code. */
+export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    help(io);
+    return name ? 0 : EXIT_USAGE;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.err(`tessera: unknown command "${name}"`);
+    help(io);
+    return EXIT_USAGE;
+  }
+  if (args.includes("--help") || args.includes("-h")) {
+    io.out(command.usage);
+    return 0;
+  }
+  const result = loadConfig(io.env);
+  if (!result.ok) {
+    io.err("tessera: invalid configuration:");
+    for (const problem of result.problems) io.err(`  ${problem}`);
+    return EXIT_CONFIG;
+  }
+  try {
+    return await command.run(args, result.config, io);
+  } catch (error) {
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
+      io.err(`tessera ${name}: ${(error as Error).message}`);
+      io.out(command.usage);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,65 @@
+import type { FastifyInstance } from "fastify";
+import { TesseraError } from "../../shared/errors.js";
+import { requestContext } from "../request-context.js";
+import type { RouteContext } from "../route-context.js";
+import { describeDevice } from "../views/describe-device.js";
+
+const userView = (user: { id: string; email: string; role: string }) => ({
+  id: user.id,
+  email: user.email,
+  role: user.role,
+});
+
+export function sessionApiRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  /** For apps on the same origin (SDK): the session behind the forwarded cookie. */
+  app.get("/api/v1/session", async (request) => {
+    const { user, session } = await ctx.auth.required(request);
+    return {
+      user: userView(user),
+      sid: session.id,
+      expiresAt: new Date(Math.min(session.idleExpiresAt, session.absoluteExpiresAt)).toISOString(),
+      authTime: new Date(session.authTime).toISOString(),
+      amr: session.amr,
+    };
+  });
+
+  app.get("/api/v1/me", async (request) => {
+    const { user } = await ctx.auth.required(request);
+    return { ...userView(user), createdAt: new Date(user.createdAt).toISOString() };
+  });
+
+  app.get("/api/v1/sessions", async (request) => {
+    const { user, session } = await ctx.auth.required(request);
+    const list = await ctx.deps.sessions.list(user.id);
+    return {
+      sessions: list.map((s) => ({
+        id: s.id,
+        current: s.id === session.id,
+        device: describeDevice(s.userAgent),
+        userAgent: s.userAgent,
+        ip: s.ip,
+        createdAt: new Date(s.createdAt).toISOString(),
+        lastSeenAt: new Date(s.lastSeenAt).toISOString(),
+      })),
+    };
+  });
+
+  app.delete(
+    "/api/v1/sessions/:id",
+    {
+      schema: { params: { type: "object", properties: { id: { type: "string", maxLength: 64 } } } },
+    },
+    async (request, reply) => {
+      const { user } = await ctx.auth.required(request);
+      const { id } = request.params as { id: string };
+      const done = await ctx.deps.sessions.revoke(
+        user.id,
+        id,
+        requestContext(request),
+        "user_revoked",
+      );
+      if (!done) throw new TesseraError("not_found");
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,119 @@
+import fastifyCookie from "@fastify/cookie";
+import fastifyFormbody from "@fastify/formbody";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from "fastify";
+import type { TrustProxy } from "../config/schema.js";
+import { TesseraError } from "../shared/errors.js";
+import { sessionApiRoutes } from "./api/session-routes.js";
+import { userApiRoutes } from "./api/user-routes.js";
+import type { AppDeps } from "./app-deps.js";
+import { createCsrfGuard } from "./csrf-guard.js";
+import { errorHandler, sendError, surfaceOf } from "./error-handler.js";
+import { healthRoutes } from "./ops/health-routes.js";
+import { createSessionResolver } from "./request-auth.js";
+import type { RouteContext } from "./route-context.js";
+import { RouteTable } from "./route-table.js";
+import { securityHeaders } from "./security-headers.js";
+import { accountRoutes } from "./web/account-routes.js";
+import { homeRoutes } from "./web/home-routes.js";
+import { loginRoutes } from "./web/login-routes.js";
+import { logoutRoutes } from "./web/logout-routes.js";
+import { registerRoutes } from "./web/register-routes.js";
+import { setupRoutes } from "./web/setup-routes.js";
+
+/** Request bodies are small forms and JSON documents; 64 KiB is generous. */
+export const BODY_LIMIT = 64 * 1024;
+
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+
+/** Requests must carry the content type their surface speaks, or get 415. */
+function checkContentType(request: FastifyRequest): void {
+  if (!BODY_METHODS.has(request.method)) return;
+  const type = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  const surface = surfaceOf(request.url);
+  const expected = surface === "api" ? "application/json" : "application/x-www-form-urlencoded";
+  const hasBody =
+    request.headers["content-length"] !== "0" &&
+    (request.headers["content-length"] || request.headers["transfer-encoding"]);
+  if (!hasBody && type === "") return;
+  if (type !== expected)
+    throw new TesseraError("unsupported_media_type", { detail: `Send ${expected}.` });
+}
+
+/** A hop count trusts that many proxies in front of us; a list trusts those addresses. */
+function trustProxyOption(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (trust === false) return false;
+  if (typeof trust === "number") return (_address, hop) => hop < trust;
+  return [...trust];
+}
+
+/**
+ * The Fastify application: web pages, the JSON API and operations routes.
+ *
+ * @example
+ * const app = await buildApp(deps);
+ * const res = await app.inject({ method: "GET", url: "/healthz" });
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: trustProxyOption(config.trustProxy),
+    // Slowloris bounds: whole request within 30 s, idle keep-alive within 5 s.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    keepAliveTimeout: 5_000,
+    return503OnClosing: true,
+    genReqId: () => crypto.randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  app.server.headersTimeout = 10_000;
+
+  const routes = new RouteTable();
+  app.addHook("onRoute", (route) => {
+    routes.add(route.url, Array.isArray(route.method) ? route.method : [route.method]);
+  });
+
+  await app.register(fastifyCookie);
+  await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
+
+  const auth = createSessionResolver(deps);
+  const ctx: RouteContext = { deps, auth };
+  app.setErrorHandler(errorHandler);
+  app.addHook("onSend", securityHeaders(config));
+  app.addHook("preValidation", async (request) => checkContentType(request));
+  app.addHook("preHandler", createCsrfGuard(deps, auth));
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0] ?? "/";
+    const allowed = routes.allowed(path);
+    if (allowed.length > 0) {
+      reply.header("allow", allowed.join(", "));
+      return sendError(request, reply, new TesseraError("method_not_allowed"));
+    }
+    return sendError(request, reply, new TesseraError("not_found"));
+  });
+
+  for (const group of [
+    homeRoutes,
+    loginRoutes,
+    registerRoutes,
+    logoutRoutes,
+    accountRoutes,
+    setupRoutes,
+    sessionApiRoutes,
+    userApiRoutes,
+    healthRoutes,
+  ]) {
+    group(app, ctx);
+  }
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,154 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { changePassword } from "../../accounts/change-password.js";
+import { sessionCsrfToken } from "../../csrf/csrf-tokens.js";
+import { TesseraError } from "../../shared/errors.js";
+import { clearSessionCookie, setSessionCookie } from "../cookies.js";
+import type { SessionAuth } from "../request-auth.js";
+import { requestContext } from "../request-context.js";
+import { formFields, type RouteContext, sendHtml } from "../route-context.js";
+import { accountPage } from "../views/account-page.js";
+
+const notices: Record<string, string> = {
+  password_changed: "Password changed. Every other device has been signed out.",
+  device_signed_out: "That device has been signed out.",
+  others_signed_out: "All other devices have been signed out.",
+};
+
+/** Clear the session cookie and ask the browser to drop cached pages and storage. */
+export function signOutResponse(reply: FastifyReply, ctx: RouteContext): FastifyReply {
+  clearSessionCookie(reply, ctx.deps.config);
+  // Not "cookies": that would also drop the device cookie that protects this
+  // user from lockout (docs/decisions/0004-device-cookies.md).
+  reply.header("clear-site-data", '"cache", "storage"');
+  return reply.redirect("/login?notice=signed_out", 303);
+}
+
+export function accountRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { sessions, clock, config } = ctx.deps;
+
+  /** Signed-in user or a redirect to the login page that comes back here. */
+  async function signedIn(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<SessionAuth | null> {
+    const auth = await ctx.auth.optional(request);
+    if (!auth) {
+      const path = request.method === "GET" ? request.url : "/account";
+      void reply.redirect(`/login?return_to=${encodeURIComponent(path)}`, 303);
+    }
+    return auth;
+  }
+
+  async function render(
+    reply: FastifyReply,
+    auth: SessionAuth,
+    extra: { notice?: string; error?: string; status?: number },
+  ) {
+    const list = await sessions.list(auth.user.id);
+    const page = accountPage({
+      user: auth.user,
+      current: auth.session,
+      sessions: list,
+      csrfToken: sessionCsrfToken(auth.session.csrfSecret),
+      now: clock.now(),
+      notice: extra.notice,
+      error: extra.error,
+    });
+    return sendHtml(reply, page, extra.status ?? 200);
+  }
+
+  app.get("/account", async (request, reply) => {
+    const auth = await signedIn(request, reply);
+    if (!auth) return reply;
+    const notice = notices[String((request.query as Record<string, unknown>).notice)];
+    return render(reply, auth, notice ? { notice } : {});
+  });
+
+  app.post(
+    "/account/sessions/:id/revoke",
+    { schema: { body: { type: "object", properties: { _csrf: formFields._csrf } } } },
+    async (request, reply) => {
+      const auth = await signedIn(request, reply);
+      if (!auth) return reply;
+      const { id } = request.params as { id: string };
+      const done = await sessions.revoke(auth.user.id, id, requestContext(request), "user_revoked");
+      if (id === auth.session.id) return signOutResponse(reply, ctx);
+      if (!done)
+        throw new TesseraError("not_found", {
+          detail: "That device is not signed in to your account.",
+        });
+      return reply.redirect("/account?notice=device_signed_out", 303);
+    },
+  );
+
+  app.post("/account/sessions/revoke-others", async (request, reply) => {
+    const auth = await signedIn(request, reply);
+    if (!auth) return reply;
+    await sessions.revokeAll(
+      auth.user.id,
+      auth.session.id,
+      requestContext(request),
+      "user_revoked_others",
+    );
+    return reply.redirect("/account?notice=others_signed_out", 303);
+  });
+
+  app.post("/account/logout-everywhere", async (request, reply) => {
+    const auth = await signedIn(request, reply);
+    if (!auth) return reply;
+    await sessions.revokeAll(auth.user.id, null, requestContext(request), "logout_everywhere");
+    return signOutResponse(reply, ctx);
+  });
+
+  app.post(
+    "/account/password",
+    {
+      schema: {
+        body: {
+          type: "object",
+          required: ["current_password", "new_password"],
+          properties: {
+            _csrf: formFields._csrf,
+            current_password: formFields.password,
+            new_password: formFields.password,
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const auth = await signedIn(request, reply);
+      if (!auth) return reply;
+      const body = request.body as { current_password: string; new_password: string };
+      const context = requestContext(request);
+      try {
+        await changePassword(
+          ctx.deps.accounts,
+          {
+            userId: auth.user.id,
+            currentPassword: body.current_password,
+            newPassword: body.new_password,
+            sessionId: auth.session.id,
+          },
+          context,
+        );
+      } catch (error) {
+        if (
+          error instanceof TesseraError &&
+          (error.code === "invalid_password" || error.code === "invalid_credentials")
+        ) {
+          return render(reply, auth, {
+            error: error.detail ?? error.message,
+            status: error.status === 401 ? 400 : error.status,
+          });
+        }
+        throw error;
+      }
+      // A password change is a privilege change: every other session ends and
+      // this one gets a new ID (OWASP Session Management, "Renew the Session ID").
+      await sessions.revokeAll(auth.user.id, auth.session.id, context, "password_changed");
+      const { session, token } = await sessions.rotate(auth.session, context, "password_changed");
+      setSessionCookie(reply, config, token, (session.absoluteExpiresAt - clock.now()) / 1000);
+      return reply.redirect("/account?notice=password_changed", 303);
+    },
+  );
+}

@@ -1,0 +1,94 @@
+import type { FastifyInstance } from "fastify";
+import { authenticate } from "../../accounts/authenticate.js";
+import { TesseraError } from "../../shared/errors.js";
+import { baseCookieOptions, cookieNames, setSessionCookie, singleCookie } from "../cookies.js";
+import { requestContext } from "../request-context.js";
+import { safeReturnTo } from "../return-to.js";
+import { formFields, preSessionFormToken, type RouteContext, sendHtml } from "../route-context.js";
+import { loginPage } from "../views/auth-pages.js";
+
+/** Device cookies live as long as Chromium allows any cookie (400 days). */
+const DEVICE_COOKIE_MAX_AGE = 400 * 86_400;
+
+const loginMessages: Record<string, string> = {
+  invalid_credentials: "Email or password is incorrect.",
+  rate_limited: "Too many attempts. Wait a few minutes, then try again.",
+  account_disabled: "This account is disabled. Contact your administrator.",
+  server_busy: "The server is busy. Try again in a moment.",
+};
+
+export function loginRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { config } = ctx.deps;
+  const names = cookieNames(config);
+
+  app.get("/login", async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    const returnTo = safeReturnTo(query.return_to, config.origin) ?? undefined;
+    if (await ctx.auth.optional(request)) return reply.redirect(returnTo ?? "/account", 303);
+    const notice = query.notice === "signed_out" ? "You have been signed out." : undefined;
+    return sendHtml(
+      reply,
+      loginPage({ csrfToken: preSessionFormToken(ctx, request, reply), returnTo, notice }),
+    );
+  });
+
+  app.post(
+    "/login",
+    {
+      config: { csrf: "pre-session" },
+      schema: { body: { type: "object", required: ["email", "password"], properties: formFields } },
+    },
+    async (request, reply) => {
+      const body = request.body as { email: string; password: string; return_to?: string };
+      const returnTo = safeReturnTo(body.return_to, config.origin) ?? undefined;
+      const context = requestContext(request);
+      try {
+        const result = await authenticate(
+          ctx.deps.accounts,
+          {
+            email: body.email,
+            password: body.password,
+            deviceToken: singleCookie(request, names.device),
+          },
+          context,
+        );
+        // Never adopt a session the browser already had (fixation): end it, start a new one.
+        const previous = await ctx.auth.optional(request);
+        if (previous)
+          await ctx.deps.sessions.revoke(
+            previous.user.id,
+            previous.session.id,
+            context,
+            "replaced_by_login",
+          );
+        const { session, token } = await ctx.deps.sessions.start(
+          result.user.id,
+          context,
+          ["pwd"],
+          [result.event],
+        );
+        setSessionCookie(
+          reply,
+          config,
+          token,
+          (session.absoluteExpiresAt - session.createdAt) / 1000,
+        );
+        reply.setCookie(names.device, result.deviceToken, {
+          ...baseCookieOptions(config),
+          maxAge: DEVICE_COOKIE_MAX_AGE,
+        });
+        return reply.redirect(returnTo ?? "/account", 303);
+      } catch (error) {
+        if (!(error instanceof TesseraError) || !(error.code in loginMessages)) throw error;
+        if (error.retryAfter !== undefined) reply.header("retry-after", String(error.retryAfter));
+        const page = loginPage({
+          csrfToken: preSessionFormToken(ctx, request, reply),
+          email: body.email.slice(0, 254),
+          error: loginMessages[error.code],
+          returnTo,
+        });
+        return sendHtml(reply, page, error.status);
+      }
+    },
+  );
+}

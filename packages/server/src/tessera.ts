@@ -1,0 +1,100 @@
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { AccountDeps } from "./accounts/account-deps.js";
+import { createArgon2Hasher, type PasswordHasher } from "./accounts/password-hasher.js";
+import type { Config } from "./config/load-config.js";
+import { buildApp } from "./http/app.js";
+import { deriveKey } from "./keys/derive-key.js";
+import { loadMasterSecret, type MasterSecret } from "./keys/master-secret.js";
+import { createLogger, type Logger } from "./observability/logger.js";
+import { SessionManager } from "./sessions/session-manager.js";
+import { type Clock, systemClock } from "./shared/clock.js";
+import { cryptoRandom, type Random } from "./shared/random.js";
+import { createSqliteStores } from "./stores/sqlite/sqlite-stores.js";
+import type { Stores } from "./stores/stores.js";
+
+export interface TesseraOptions {
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly logger?: Logger;
+  readonly hasher?: PasswordHasher;
+  /** Use these stores instead of opening the configured ones (tests). */
+  readonly stores?: Stores;
+}
+
+export interface Tessera {
+  readonly config: Config;
+  readonly stores: Stores;
+  readonly accounts: AccountDeps;
+  readonly sessions: SessionManager;
+  readonly secret: MasterSecret;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Open the configured stores only; build the HTTP app on demand. */
+  app(): Promise<FastifyInstance>;
+  close(): Promise<void>;
+}
+
+/** Open the stores the configuration names (SQLite on the embedded default). */
+export function openStores(config: Config): Stores {
+  return createSqliteStores(join(config.dataDir, "tessera.db"));
+}
+
+/**
+ * The composition root: the only place that wires stores, features and the
+ * HTTP layer together.
+ *
+ * @example
+ * const tessera = createTessera(config);
+ * const app = await tessera.app();
+ * await app.listen({ port: config.port, host: config.host });
+ */
+export function createTessera(config: Config, options: TesseraOptions = {}): Tessera {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? cryptoRandom;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const secret = loadMasterSecret(config.secret, config.dataDir);
+  const stores = options.stores ?? openStores(config);
+  const accounts: AccountDeps = {
+    users: stores.users,
+    audit: stores.audit,
+    limiter: stores.limiter,
+    hasher: options.hasher ?? createArgon2Hasher(),
+    clock,
+    random,
+    deviceKey: deriveKey(secret.key, "device-cookie"),
+  };
+  const sessions = new SessionManager({
+    store: stores.sessions,
+    clock,
+    random,
+    policy: { idleTtl: config.sessionIdleTtl, absoluteTtl: config.sessionAbsoluteTtl },
+  });
+  let app: Promise<FastifyInstance> | null = null;
+
+  return {
+    config,
+    stores,
+    accounts,
+    sessions,
+    secret,
+    logger,
+    clock,
+    app() {
+      app ??= buildApp({
+        config,
+        stores,
+        accounts,
+        sessions,
+        clock,
+        logger,
+        csrfKey: deriveKey(secret.key, "csrf"),
+      });
+      return app;
+    },
+    async close() {
+      if (app) await (await app).close();
+      await stores.close();
+    },
+  };
+}
