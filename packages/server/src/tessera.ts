@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { AccountDeps } from "./accounts/account-deps.js";
 import { createArgon2Hasher, type PasswordHasher } from "./accounts/password-hasher.js";
+import { ConfigError } from "./config/config-error.js";
 import type { Config } from "./config/load-config.js";
 import { buildApp } from "./http/app.js";
 import { deriveKey } from "./keys/derive-key.js";
@@ -37,6 +38,12 @@ export interface Tessera {
 
 /** Open the stores the configuration names (SQLite on the embedded default). */
 export function openStores(config: Config): Stores {
+  // Parsed and validated already, so a typo is caught today; the adapters land later.
+  if (config.databaseUrl || config.redisUrl) {
+    throw new ConfigError(
+      "TESSERA_DATABASE_URL / TESSERA_REDIS_URL: PostgreSQL and Redis adapters are not in this release; unset them to run on the embedded SQLite store",
+    );
+  }
   return createSqliteStores(join(config.dataDir, "tessera.db"));
 }
 

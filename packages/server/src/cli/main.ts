@@ -1,3 +1,4 @@
+import { ConfigError } from "../config/config-error.js";
 import { loadConfig } from "../config/load-config.js";
 import { type Command, UsageError } from "./command.js";
 import { auditCommand } from "./commands/audit.js";

@@ -4,7 +4,7 @@ import { custom, type Field, fail, flag, integer, ok, oneOf, text } from "./fiel
 /**
  * The configuration schema: the single source of truth for the names, types,
  * defaults, validation and the documentation table of every setting
- * (`npm run config:doc` prints the README table from it).
+ * (`renderConfigTable()` renders the README table; a test keeps them equal).
  */
 function url(protocols: readonly string[]) {
   return (value: string): string | null => {
