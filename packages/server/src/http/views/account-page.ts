@@ -45,7 +45,7 @@ ${alertBox("notice", o.notice)}${alertBox("error", o.error)}
   <h2 id="devices-h">Your devices</h2>
   <p class="muted">Where you are signed in. Sign out any device you do not recognise, then change your password.</p>
   <ul class="devices">
-  ${o.sessions.map(
+  ${[o.current, ...others].map(
     (s) => html`<li data-session-id="${s.id}">
     <div>
       <div class="device-name">${describeDevice(s.userAgent)}${s.id === o.current.id ? html`<span class="badge">This device</span>` : ""}</div>
