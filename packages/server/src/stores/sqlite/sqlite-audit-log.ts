@@ -115,26 +115,31 @@ export class SqliteAuditLog implements AuditLog {
   }
 
   async verify(): Promise<ChainCheck> {
-    const rows = this.db
-      .prepare("SELECT * FROM audit_events ORDER BY seq")
-      .iterate() as IterableIterator<Row>;
-    function* events() {
-      for (const row of rows) yield toEvent(row);
-    }
-    const result = verifyChain(events());
-    if (!result.ok) return result;
-    const head = this.db.prepare("SELECT seq, hash FROM audit_head").get() as
-      | { seq: number; hash: string }
-      | undefined;
-    const expected = head ?? { seq: 0, hash: GENESIS_HASH };
-    if (expected.seq !== result.count || expected.hash !== result.headHash) {
-      return {
-        ok: false,
-        seq: result.count + 1,
-        checked: result.count,
-        problem: `the chain ends at event #${result.count} but the recorded head is #${expected.seq}: events were deleted from the end`,
-      };
-    }
-    return result;
+    // One read transaction, so the events and the recorded head come from the
+    // same snapshot: events a live server appends meanwhile are not mistaken
+    // for a truncated chain.
+    return this.db.transaction((): ChainCheck => {
+      const rows = this.db
+        .prepare("SELECT * FROM audit_events ORDER BY seq")
+        .iterate() as IterableIterator<Row>;
+      function* events() {
+        for (const row of rows) yield toEvent(row);
+      }
+      const result = verifyChain(events());
+      if (!result.ok) return result;
+      const head = this.db.prepare("SELECT seq, hash FROM audit_head").get() as
+        | { seq: number; hash: string }
+        | undefined;
+      const expected = head ?? { seq: 0, hash: GENESIS_HASH };
+      if (expected.seq !== result.count || expected.hash !== result.headHash) {
+        return {
+          ok: false,
+          seq: result.count + 1,
+          checked: result.count,
+          problem: `the chain ends at event #${result.count} but the recorded head is #${expected.seq}: events were deleted from the end`,
+        };
+      }
+      return result;
+    })();
   }
 }
