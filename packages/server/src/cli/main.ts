@@ -47,6 +47,13 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   try {
     return await command.run(args, result.config, io);
   } catch (error) {
+    // A setting that validated but cannot be honoured (e.g. a backend this
+    // release lacks) is a configuration problem too: same output, same exit code.
+    if (error instanceof ConfigError) {
+      io.err("tessera: invalid configuration:");
+      io.err(`  ${error.message}`);
+      return EXIT_CONFIG;
+    }
     if (
       error instanceof UsageError ||
       (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { ConfigError } from "../../config/config-error.js";
 import type { Config } from "../../config/load-config.js";
 import { applyMigrations, openDatabase } from "../../stores/sqlite/open-database.js";
 import type { Command } from "../command.js";
@@ -10,6 +11,12 @@ export const migrateCommand: Command = {
   usage:
     "tessera migrate\n\nApplies pending schema migrations to the configured database and exits.",
   async run(_args: string[], config: Config, io: CliIo): Promise<number> {
+    // Never report "up to date" for a SQLite file the configured deployment does not use.
+    if (config.databaseUrl || config.redisUrl) {
+      throw new ConfigError(
+        "TESSERA_DATABASE_URL / TESSERA_REDIS_URL: PostgreSQL and Redis adapters are not in this release, so there is nothing to migrate there; unset them to use the embedded SQLite store",
+      );
+    }
     const db = openDatabase(join(config.dataDir, "tessera.db"), { migrate: false });
     try {
       const applied = applyMigrations(db);
