@@ -23,6 +23,14 @@ export interface Config extends Omit<Raw, "issuer" | "audience" | "dataDir"> {
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
 
 const FILE_VARIABLE = "TESSERA_CONFIG";
+/** Values that may hold a secret (keys, credentials in URLs, webhook tokens): never echoed. */
+const HIDDEN_VALUES = new Set([
+  "TESSERA_SECRET",
+  "TESSERA_ALERT_WEBHOOK_SECRET",
+  "TESSERA_ALERT_WEBHOOK_URL",
+  "TESSERA_DATABASE_URL",
+  "TESSERA_REDIS_URL",
+]);
 const known = new Set<string>([FILE_VARIABLE, ...Object.values(configSchema).map((f) => f.env)]);
 
 function isLocalhost(hostname: string): boolean {
@@ -84,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ConfigR
   }
 
   const raw: Record<string, unknown> = {};
+  const failed = new Set<keyof ConfigSchema>();
   for (const [name, field] of Object.entries(configSchema) as [
     keyof ConfigSchema,
     Field<unknown>,
@@ -95,33 +104,45 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ConfigR
     }
     const result = field.parse(value);
     if (result.ok) raw[name] = result.value;
-    else
-      problems.push(
-        `${field.env}=${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}: set it to ${result.expected}`,
-      );
+    else {
+      // Keep going with the default so the cross-field checks below still
+      // report their own problems: one line per problem, all of them at once.
+      raw[name] = field.fallback;
+      failed.add(name);
+      // Problems go to stderr and logs: show what was set, unless it may be a secret.
+      const shown = HIDDEN_VALUES.has(field.env)
+        ? "(value hidden)"
+        : JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+      problems.push(`${field.env}=${shown}: set it to ${result.expected}`);
+    }
   }
-  if (problems.length > 0) return { ok: false, problems };
 
   const r = raw as Raw;
+  const valid = (...names: (keyof ConfigSchema)[]) => names.every((n) => !failed.has(n));
   const issuer = (r.issuer ?? `http://localhost:${r.port}`).replace(/\/$/, "");
   const issuerUrl = new URL(issuer);
   const https = issuerUrl.protocol === "https:";
-  if (!https && !isLocalhost(issuerUrl.hostname) && !r.insecureCookies) {
+  if (
+    valid("issuer", "insecureCookies") &&
+    !https &&
+    !isLocalhost(issuerUrl.hostname) &&
+    !r.insecureCookies
+  ) {
     problems.push(
       `TESSERA_ISSUER=${issuer}: plain HTTP off localhost exposes session cookies; use an https:// issuer, or set TESSERA_INSECURE_COOKIES=1 to accept the risk`,
     );
   }
-  if (r.sessionIdleTtl > r.sessionAbsoluteTtl) {
+  if (valid("sessionIdleTtl", "sessionAbsoluteTtl") && r.sessionIdleTtl > r.sessionAbsoluteTtl) {
     problems.push(
       "TESSERA_SESSION_IDLE_TTL: must not exceed TESSERA_SESSION_ABSOLUTE_TTL; lower it or raise the absolute TTL",
     );
   }
-  if (r.refreshIdleTtl > r.refreshAbsoluteTtl) {
+  if (valid("refreshIdleTtl", "refreshAbsoluteTtl") && r.refreshIdleTtl > r.refreshAbsoluteTtl) {
     problems.push(
       "TESSERA_REFRESH_IDLE_TTL: must not exceed TESSERA_REFRESH_ABSOLUTE_TTL; lower it or raise the absolute TTL",
     );
   }
-  if (r.alertWebhookUrl && !r.alertWebhookSecret) {
+  if (valid("alertWebhookSecret") && r.alertWebhookUrl && !r.alertWebhookSecret) {
     problems.push(
       "TESSERA_ALERT_WEBHOOK_SECRET: required when TESSERA_ALERT_WEBHOOK_URL is set; set a random secret of 16+ characters",
     );

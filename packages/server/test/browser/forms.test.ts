@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { type Browser, chromium, type Page } from "playwright-core";
