@@ -55,16 +55,17 @@ export async function authenticate(
   const accountKey = deviceId ? throttleKeys.device(deviceId) : throttleKeys.account(email);
   const accountRule = deviceId ? loginRules.device : loginRules.account;
 
-  const [ipState, accountState] = await Promise.all([
-    ipKey ? deps.limiter.peek(ipKey, loginRules.ip, now) : null,
-    deps.limiter.peek(accountKey, accountRule, now),
-  ]);
+  const ipState = ipKey ? await deps.limiter.peek(ipKey, loginRules.ip, now) : null;
   const ipBlocked = ipState !== null && ipState.count >= loginRules.ip.limit;
-  const accountBlocked = accountState.count >= accountRule.limit;
+  // The account's attempt is counted atomically *before* the slow verify (and
+  // cleared on success below): checking with a peek let a burst of concurrent
+  // guesses all pass before any failure was counted.
+  const accountState = ipBlocked ? null : await deps.limiter.hit(accountKey, accountRule, now);
+  const accountBlocked = accountState?.limited === true;
   if (ipBlocked || accountBlocked) {
     const resetAt = Math.max(
       ipBlocked ? ipState.resetAt : 0,
-      accountBlocked ? accountState.resetAt : 0,
+      accountState?.limited ? accountState.resetAt : 0,
     );
     await deps.audit.append([
       newEvent(deps, "login.throttled", "failure", {
@@ -88,10 +89,7 @@ export async function authenticate(
     (await deps.hasher.verify(hash, tooLong ? "" : attempt.password)) && user !== null && !tooLong;
 
   if (!matches || user.disabledAt !== null) {
-    await Promise.all([
-      ipKey ? deps.limiter.hit(ipKey, loginRules.ip, now) : null,
-      deps.limiter.hit(accountKey, accountRule, now),
-    ]);
+    if (ipKey) await deps.limiter.hit(ipKey, loginRules.ip, now);
     const reason = !user ? "unknown_user" : !matches ? "wrong_password" : "disabled";
     await deps.audit.append([
       newEvent(deps, "login.failed", "failure", {

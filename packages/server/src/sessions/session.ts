@@ -30,7 +30,12 @@ export interface Session {
  */
 export interface SessionStore {
   createSession(session: Session, events: readonly AuditEventInput[]): Promise<void>;
-  /** Revoke `oldId` and create `next` atomically (rotation on privilege change). */
+  /**
+   * Revoke `oldId` and create `next` atomically (rotation on privilege change).
+   * Throws `unauthenticated` and changes nothing when `oldId` is not an
+   * unrevoked session of `next.userId`: of concurrent rotations of one
+   * session exactly one succeeds, and a revoked session is never revived.
+   */
   replaceSession(
     oldId: string,
     next: Session,

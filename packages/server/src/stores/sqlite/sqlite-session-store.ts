@@ -1,5 +1,6 @@
 import type { AuditEventInput } from "../../audit/events.js";
 import type { Session, SessionStore } from "../../sessions/session.js";
+import { TesseraError } from "../../shared/errors.js";
 import type { SqliteDatabase } from "./open-database.js";
 import { auditWriter } from "./sqlite-audit-log.js";
 
@@ -93,7 +94,12 @@ export class SqliteSessionStore implements SessionStore {
   ): Promise<void> {
     this.db
       .transaction(() => {
-        this.statements.revoke.run({ id: oldId, userId: next.userId, reason, at });
+        // An already-revoked session must not come back to life as a new one
+        // (e.g. "log out everywhere" racing a password change on a stolen cookie).
+        if (
+          this.statements.revoke.run({ id: oldId, userId: next.userId, reason, at }).changes === 0
+        )
+          throw new TesseraError("unauthenticated");
         this.insert(next);
         this.audit(events);
       })

@@ -1,0 +1,250 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { AuditEventInput } from "../../src/audit/events.js";
+import { chainHash, GENESIS_HASH, verifyChain } from "../../src/audit/hash-chain.js";
+import { HOUR, makeEvent, makeSession, makeUser, T0 } from "../helpers/fixtures.js";
+import { allEvents } from "./audit-assertions.js";
+import type { ContractStores, MakeStores } from "./contract-stores.js";
+
+/**
+ * The `AuditLog` contract, run unchanged against every backend. Every backend
+ * must produce the same hash chain (`chainHash`), so `tessera audit verify`
+ * can check an NDJSON export from any of them. Tampering needs the backend's
+ * `tamper` hook; without one those tests are skipped.
+ */
+export function describeAuditLogContract(name: string, makeStores: MakeStores): void {
+  describe(`AuditLog contract (${name})`, () => {
+    let stores: ContractStores;
+
+    beforeEach(async () => {
+      stores = await makeStores();
+    });
+    afterEach(async () => {
+      await stores.close();
+    });
+
+    async function appendMany(count: number): Promise<AuditEventInput[]> {
+      const events = Array.from({ length: count }, (_, i) =>
+        makeEvent("login.failed", {
+          outcome: "failure",
+          time: T0 + i * 1000,
+          userId: `user-${i % 2}`,
+          reason: `attempt ${i + 1}`,
+        }),
+      );
+      await stores.audit.append(events);
+      return events;
+    }
+
+    describe("append", () => {
+      it("assigns gapless seqs from 1 and links each event to its predecessor", async () => {
+        const first = await appendMany(3);
+        const second = [makeEvent("user.created", { userId: "u9", time: T0 + 9000 })];
+        await stores.audit.append(second);
+        await stores.audit.append([]);
+
+        const stored = await allEvents(stores.audit);
+        expect(stored.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+        expect(stored.map((e) => e.id)).toEqual([...first, ...second].map((e) => e.id));
+        let prev = GENESIS_HASH;
+        for (const event of stored) {
+          expect(event.prevHash).toBe(prev);
+          expect(event.hash).toBe(chainHash(prev, event.seq, event));
+          prev = event.hash;
+        }
+      });
+
+      it("keeps every field, including null fields and nested details", async () => {
+        const full = makeEvent("session.revoked", {
+          outcome: "success",
+          time: T0 + 42,
+          userId: "u1",
+          actor: "admin-1",
+          sessionId: "s1",
+          grantId: "g1",
+          ip: "2001:db8::1",
+          userAgent: "Mozilla/5.0 «unicode» ✓",
+          reason: "user_revoked",
+          details: { scope: "all_others", kept: null, nested: { n: 3, list: ["a", "b"] } },
+        });
+        const bare = makeEvent("login.throttled", { outcome: "failure" });
+        await stores.audit.append([full, bare]);
+        const [a, b] = await allEvents(stores.audit);
+        expect(a).toMatchObject(full);
+        expect(b).toMatchObject(bare);
+      });
+
+      it("puts events written by state changes of other stores on the same chain", async () => {
+        await appendMany(1);
+        const user = makeUser();
+        await stores.users.createUser(user, [makeEvent("user.created", { userId: user.id })]);
+        const session = makeSession({ userId: user.id });
+        await stores.sessions.createSession(session, [
+          makeEvent("session.created", { userId: user.id, sessionId: session.id }),
+        ]);
+        await appendMany(1);
+        const stored = await allEvents(stores.audit);
+        expect(stored.map((e) => [e.seq, e.type])).toEqual([
+          [1, "login.failed"],
+          [2, "user.created"],
+          [3, "session.created"],
+          [4, "login.failed"],
+        ]);
+        expect(await stores.audit.verify()).toMatchObject({ ok: true, count: 4 });
+      });
+
+      it("keeps the chain gapless under concurrent appends", async () => {
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            stores.audit.append([
+              makeEvent("login.failed", { reason: `a${i}` }),
+              makeEvent("login.failed", { reason: `b${i}` }),
+            ]),
+          ),
+        );
+        const stored = await allEvents(stores.audit);
+        expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+        expect(verifyChain(stored)).toMatchObject({ ok: true, count: 40 });
+      });
+    });
+
+    describe("query", () => {
+      it("filters by user, type, time window, afterSeq and limit, ascending by seq", async () => {
+        const events: AuditEventInput[] = [
+          makeEvent("login.failed", { userId: "alice", time: T0 }),
+          makeEvent("login.succeeded", { userId: "alice", time: T0 + HOUR }),
+          makeEvent("login.failed", { userId: "bob", time: T0 + 2 * HOUR }),
+          makeEvent("session.created", { userId: "alice", time: T0 + 3 * HOUR }),
+          makeEvent("login.failed", { userId: "alice", time: T0 + 4 * HOUR }),
+        ];
+        await stores.audit.append(events);
+        const seqs = async (q: Parameters<typeof stores.audit.query>[0]) =>
+          (await stores.audit.query(q)).map((e) => e.seq);
+
+        expect(await seqs({ limit: 100 })).toEqual([1, 2, 3, 4, 5]);
+        expect(await seqs({ userId: "alice", limit: 100 })).toEqual([1, 2, 4, 5]);
+        expect(await seqs({ userId: "nobody", limit: 100 })).toEqual([]);
+        expect(await seqs({ type: "login.failed", limit: 100 })).toEqual([1, 3, 5]);
+        expect(await seqs({ userId: "alice", type: "login.failed", limit: 100 })).toEqual([1, 5]);
+        // `since` is inclusive, `until` exclusive.
+        expect(await seqs({ since: T0 + HOUR, limit: 100 })).toEqual([2, 3, 4, 5]);
+        expect(await seqs({ until: T0 + 3 * HOUR, limit: 100 })).toEqual([1, 2, 3]);
+        expect(await seqs({ since: T0 + HOUR, until: T0 + 3 * HOUR, limit: 100 })).toEqual([2, 3]);
+        expect(await seqs({ afterSeq: 3, limit: 100 })).toEqual([4, 5]);
+        expect(await seqs({ afterSeq: 5, limit: 100 })).toEqual([]);
+        expect(await seqs({ limit: 2 })).toEqual([1, 2]);
+        expect(await seqs({ afterSeq: 2, limit: 2 })).toEqual([3, 4]);
+        expect(await seqs({ userId: "alice", afterSeq: 1, limit: 2 })).toEqual([2, 4]);
+        expect(await seqs({ limit: 0 })).toEqual([]);
+      });
+
+      it("returns the stored events themselves, with seq and hashes", async () => {
+        const [event] = await appendMany(1);
+        const [stored] = await stores.audit.query({ limit: 1 });
+        expect(stored).toMatchObject({ ...event, seq: 1, prevHash: GENESIS_HASH });
+        expect(stored?.hash).toBe(chainHash(GENESIS_HASH, 1, event!));
+      });
+    });
+
+    describe("tail", () => {
+      it("returns the newest events in ascending order", async () => {
+        const events = await appendMany(5);
+        expect((await stores.audit.tail(2)).map((e) => e.id)).toEqual(
+          events.slice(3).map((e) => e.id),
+        );
+        expect((await stores.audit.tail(2)).map((e) => e.seq)).toEqual([4, 5]);
+        expect(await stores.audit.tail(10)).toHaveLength(5);
+        expect(await stores.audit.tail(0)).toEqual([]);
+      });
+
+      it("is empty on an empty log", async () => {
+        expect(await stores.audit.tail(5)).toEqual([]);
+      });
+    });
+
+    describe("verify", () => {
+      it("accepts an empty log", async () => {
+        expect(await stores.audit.verify()).toEqual({ ok: true, count: 0, headHash: GENESIS_HASH });
+      });
+
+      it("accepts an intact chain and reports its head", async () => {
+        await appendMany(4);
+        const stored = await allEvents(stores.audit);
+        expect(await stores.audit.verify()).toEqual({
+          ok: true,
+          count: 4,
+          headHash: stored.at(-1)!.hash,
+        });
+      });
+
+      const tamperable = () => {
+        const tamper = stores.tamper;
+        if (!tamper) throw new Error("unreachable: the test skips without a tamper hook");
+        return tamper;
+      };
+
+      it("fails, naming the event, when a field was edited", async ({ skip }) => {
+        skip(!stores.tamper, `${name} has no tamper hook`);
+        await appendMany(5);
+        await tamperable().editEvent(3, "reason", "nothing to see here");
+        const check = await stores.audit.verify();
+        expect(check.ok).toBe(false);
+        expect(check).toMatchObject({ seq: 3, checked: 2 });
+      });
+
+      it.for([
+        ["userId", "someone-else"],
+        ["time", T0 + 123_456],
+        ["type", "login.succeeded"],
+        ["outcome", "success"],
+      ] as const)("detects an edit of %s", async ([field, value], { skip }) => {
+        skip(!stores.tamper, `${name} has no tamper hook`);
+        await appendMany(3);
+        await tamperable().editEvent(2, field, value);
+        expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 2 });
+      });
+
+      it("fails when an event's own hash was recomputed (the next link breaks)", async ({
+        skip,
+      }) => {
+        skip(!stores.tamper, `${name} has no tamper hook`);
+        const events = await appendMany(3);
+        const stored = await allEvents(stores.audit);
+        const forged = { ...events[1]!, reason: "forged" };
+        await tamperable().editEvent(2, "reason", "forged");
+        await tamperable().editEvent(2, "hash", chainHash(stored[0]!.hash, 2, forged));
+        expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 3 });
+      });
+
+      it("fails when an event in the middle was deleted", async ({ skip }) => {
+        skip(!stores.tamper, `${name} has no tamper hook`);
+        await appendMany(5);
+        await tamperable().deleteEvent(3);
+        const check = await stores.audit.verify();
+        expect(check.ok).toBe(false);
+        if (!check.ok) expect([3, 4]).toContain(check.seq);
+      });
+
+      it("fails when the first event was deleted", async ({ skip }) => {
+        skip(!stores.tamper, `${name} has no tamper hook`);
+        await appendMany(3);
+        await tamperable().deleteEvent(1);
+        expect((await stores.audit.verify()).ok).toBe(false);
+      });
+
+      it("fails when the last event was deleted", async ({ skip }) => {
+        skip(!stores.tamper, `${name} has no tamper hook`);
+        await appendMany(4);
+        await tamperable().deleteEvent(4);
+        expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 4 });
+      });
+
+      it("fails when every event was deleted", async ({ skip }) => {
+        skip(!stores.tamper, `${name} has no tamper hook`);
+        await appendMany(2);
+        await tamperable().deleteEvent(2);
+        await tamperable().deleteEvent(1);
+        expect((await stores.audit.verify()).ok).toBe(false);
+      });
+    });
+  });
+}

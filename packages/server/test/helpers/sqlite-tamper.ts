@@ -1,0 +1,52 @@
+import Database from "better-sqlite3";
+import type { SqliteDatabase } from "../../src/stores/sqlite/open-database.js";
+import type { AuditTamper, TamperField } from "../contract/contract-stores.js";
+
+const columns: Record<TamperField, string> = {
+  id: "id",
+  type: "type",
+  outcome: "outcome",
+  time: "time",
+  userId: "user_id",
+  actor: "actor",
+  sessionId: "session_id",
+  grantId: "grant_id",
+  ip: "ip",
+  userAgent: "user_agent",
+  reason: "reason",
+  prevHash: "prev_hash",
+  hash: "hash",
+};
+
+/**
+ * Tamper with a SQLite audit log as someone with the file would: drop the
+ * append-only triggers, then UPDATE or DELETE rows directly. `target` is the
+ * store's own connection (needed for `:memory:`) or a file path, which is
+ * opened with a second, independent connection.
+ */
+export function sqliteAuditTamper(target: SqliteDatabase | string): AuditTamper {
+  const withDb = (change: (db: SqliteDatabase) => void): Promise<void> => {
+    const db = typeof target === "string" ? new Database(target) : target;
+    try {
+      db.exec("DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;");
+      change(db);
+    } finally {
+      if (typeof target === "string") db.close();
+    }
+    return Promise.resolve();
+  };
+  return {
+    editEvent: (seq, field, value) =>
+      withDb((db) => {
+        const changed = db
+          .prepare(`UPDATE audit_events SET ${columns[field]} = ? WHERE seq = ?`)
+          .run(value, seq).changes;
+        if (changed !== 1) throw new Error(`no audit event #${seq} to edit`);
+      }),
+    deleteEvent: (seq) =>
+      withDb((db) => {
+        const changed = db.prepare("DELETE FROM audit_events WHERE seq = ?").run(seq).changes;
+        if (changed !== 1) throw new Error(`no audit event #${seq} to delete`);
+      }),
+  };
+}
