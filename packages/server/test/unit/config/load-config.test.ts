@@ -283,6 +283,13 @@ describe("loadConfig cross-field rules", () => {
     expect(refresh[0]).toMatch(/^TESSERA_REFRESH_IDLE_TTL: /);
   });
 
+  it("reports cross-field problems together with per-variable ones", () => {
+    const found = problems({ PORT: "x", TESSERA_ISSUER: "http://auth.example.com" });
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(/^PORT=/);
+    expect(found[1]).toMatch(/^TESSERA_ISSUER=.*TESSERA_INSECURE_COOKIES=1/);
+  });
+
   it("requires a webhook secret with a webhook URL", () => {
     const found = problems({ TESSERA_ALERT_WEBHOOK_URL: "https://hooks.example.com/x" });
     expect(found).toHaveLength(1);
