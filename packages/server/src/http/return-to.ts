@@ -22,7 +22,10 @@ export function safeReturnTo(value: unknown, origin: string): string | null {
   try {
     const url = new URL(value, origin);
     if (url.origin !== origin) return null;
-    return url.pathname + url.search + url.hash;
+    // Dot segments collapse on parsing: `/.//evil.com` and `/..//evil.com`
+    // resolve to the path `//evil.com`, which a browser reads as another host.
+    const path = url.pathname + url.search + url.hash;
+    return path.startsWith("//") ? null : path;
   } catch {
     return null;
   }
