@@ -60,7 +60,9 @@ export function accountRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get("/account", async (request, reply) => {
     const auth = await signedIn(request, reply);
     if (!auth) return reply;
-    const notice = notices[String((request.query as Record<string, unknown>).notice)];
+    const key = String((request.query as Record<string, unknown>).notice);
+    // Own keys only: `?notice=constructor` must not render Object.prototype members.
+    const notice = Object.hasOwn(notices, key) ? notices[key] : undefined;
     return render(reply, auth, notice ? { notice } : {});
   });
 
