@@ -40,7 +40,8 @@ export function createCsrfGuard(deps: AppDeps, auth: SessionResolver) {
   const preSessionCookie = cookieNames(deps.config).preSession;
 
   return async function csrfGuard(request: FastifyRequest): Promise<void> {
-    if (!UNSAFE.has(request.method)) return;
+    // No route matched: the not-found handler answers 404/405 and changes nothing.
+    if (!UNSAFE.has(request.method) || request.is404) return;
     const mode = csrfModeOf(request);
     if (mode === "none") return;
     const signals = {
