@@ -26,6 +26,14 @@ export interface Authenticated {
 
 const dummyHashes = new WeakMap<AccountDeps["hasher"], Promise<string>>();
 
+/**
+ * Compute the dummy hash ahead of the first login, so that first request for
+ * an unknown email is not measurably slower than the rest.
+ */
+export async function warmUpAuthentication(deps: AccountDeps): Promise<void> {
+  await dummyHash(deps);
+}
+
 /** A real hash of a random password, so unknown emails cost one verify too. */
 function dummyHash(deps: AccountDeps): Promise<string> {
   let hash = dummyHashes.get(deps.hasher);

@@ -1,3 +1,4 @@
+import { warmUpAuthentication } from "../../accounts/authenticate.js";
 import { issueSetupLinkIfNeeded } from "../../accounts/first-admin.js";
 import type { Config } from "../../config/load-config.js";
 import { createTessera } from "../../tessera.js";
@@ -29,6 +30,7 @@ export const serveCommand: Command = {
     const address = await app.listen({ port: config.port, host: config.host });
     io.out(`Tessera listening on ${address} (issuer ${config.issuer})`);
 
+    await warmUpAuthentication(tessera.accounts);
     const setupToken = await issueSetupLinkIfNeeded(tessera.accounts);
     if (setupToken) {
       io.out("");

@@ -36,6 +36,16 @@ export function setupRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const context = requestContext(request);
       try {
         const admin = await completeSetup(ctx.deps.accounts, body, context);
+        // As on login: never keep a session the browser already had.
+        const previous = await ctx.auth.optional(request);
+        if (previous) {
+          await ctx.deps.sessions.revoke(
+            previous.user.id,
+            previous.session.id,
+            context,
+            "replaced_by_login",
+          );
+        }
         const { session, token } = await ctx.deps.sessions.start(admin.id, context, ["pwd"]);
         setSessionCookie(
           reply,
