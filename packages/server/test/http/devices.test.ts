@@ -198,6 +198,30 @@ describe("password change", () => {
     ]);
   });
 
+  it("throttles guesses of the current password from a stolen session (429 even when right)", async () => {
+    const laptop = await signedInBrowser(h, "ada@example.com", UA.firefox);
+    const _csrf = await laptop.sessionToken();
+    for (let i = 0; i < 10; i++) {
+      const res = await laptop.post("/account/password", {
+        _csrf,
+        current_password: `guess number ${i}`,
+        new_password: "a brand new passphrase",
+      });
+      expect(res.statusCode).toBe(400);
+    }
+    const before = snapshot(h);
+    const res = await laptop.post("/account/password", {
+      _csrf,
+      current_password: PASSWORD,
+      new_password: "a brand new passphrase",
+    });
+    expect(res.statusCode).toBe(429);
+    expect(Number(res.headers["retry-after"])).toBeGreaterThan(0);
+    const after = snapshot(h);
+    expect(after.users).toEqual(before.users);
+    expect(after.sessions).toEqual(before.sessions);
+  });
+
   it("refuses a new password that breaks the rules and changes nothing", async () => {
     const laptop = await signedInBrowser(h, "ada@example.com");
     const _csrf = await laptop.sessionToken();

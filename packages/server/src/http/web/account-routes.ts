@@ -132,12 +132,18 @@ export function accountRoutes(app: FastifyInstance, ctx: RouteContext): void {
             sessionId: auth.session.id,
           },
           context,
+          async () => {
+            await sessions.revokeAll(auth.user.id, auth.session.id, context, "password_changed");
+          },
         );
       } catch (error) {
         if (
           error instanceof TesseraError &&
-          (error.code === "invalid_password" || error.code === "invalid_credentials")
+          (error.code === "invalid_password" ||
+            error.code === "invalid_credentials" ||
+            error.code === "rate_limited")
         ) {
+          if (error.retryAfter !== undefined) reply.header("retry-after", String(error.retryAfter));
           return render(reply, auth, {
             error: error.detail ?? error.message,
             status: error.status === 401 ? 400 : error.status,
@@ -145,9 +151,8 @@ export function accountRoutes(app: FastifyInstance, ctx: RouteContext): void {
         }
         throw error;
       }
-      // A password change is a privilege change: every other session ends and
-      // this one gets a new ID (OWASP Session Management, "Renew the Session ID").
-      await sessions.revokeAll(auth.user.id, auth.session.id, context, "password_changed");
+      // A password change is a privilege change: every other session has ended
+      // (above) and this one gets a new ID (OWASP Session Management, "Renew the Session ID").
       const { session, token } = await sessions.rotate(auth.session, context, "password_changed");
       setSessionCookie(reply, config, token, (session.absoluteExpiresAt - clock.now()) / 1000);
       return reply.redirect("/account?notice=password_changed", 303);
