@@ -6,13 +6,18 @@ import { ConfigError } from "./config/config-error.js";
 import type { Config } from "./config/load-config.js";
 import { buildApp } from "./http/app.js";
 import { deriveKey } from "./keys/derive-key.js";
+import { KeyManager } from "./keys/key-manager.js";
 import { loadMasterSecret, type MasterSecret } from "./keys/master-secret.js";
 import { createLogger, type Logger } from "./observability/logger.js";
+import { Denylist } from "./revocation/denylist.js";
+import { InProcessRevocationBus, type RevocationBus } from "./revocation/revocation-bus.js";
 import { SessionManager } from "./sessions/session-manager.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 import { cryptoRandom, type Random } from "./shared/random.js";
 import { createSqliteStores } from "./stores/sqlite/sqlite-stores.js";
 import type { Stores } from "./stores/stores.js";
+import { TokenService } from "./tokens/token-service.js";
+import { VerifiedTokenCache } from "./tokens/verified-token-cache.js";
 
 export interface TesseraOptions {
   readonly clock?: Clock;
@@ -28,6 +33,10 @@ export interface Tessera {
   readonly stores: Stores;
   readonly accounts: AccountDeps;
   readonly sessions: SessionManager;
+  readonly keys: KeyManager;
+  readonly tokens: TokenService;
+  readonly denylist: Denylist;
+  readonly bus: RevocationBus;
   readonly secret: MasterSecret;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -71,32 +80,89 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     random,
     deviceKey: deriveKey(secret.key, "device-cookie"),
   };
+  const maxTokenLifetimeMs = (config.accessTokenTtl + config.clockLeeway) * 1000;
+  const keys = new KeyManager({
+    store: stores.keys,
+    clock,
+    random,
+    wrappingKey: deriveKey(secret.key, "signing-key-wrap"),
+    alg: config.signingAlg,
+    rotationIntervalMs: config.keyRotationInterval * 1000,
+    maxTokenLifetimeMs,
+  });
+  const bus = new InProcessRevocationBus();
+  const denylist = new Denylist();
+  bus.subscribe((entry) => denylist.add(entry));
+  const tokens = new TokenService({
+    keys: { signer: () => keys.signer(), verificationKey: (kid) => keys.verificationKey(kid) },
+    grants: stores.grants,
+    clock,
+    random,
+    policy: {
+      issuer: config.issuer,
+      audience: config.audience,
+      accessTokenTtl: config.accessTokenTtl,
+      clockLeeway: config.clockLeeway,
+      refreshIdleTtl: config.refreshIdleTtl,
+      refreshAbsoluteTtl: config.refreshAbsoluteTtl,
+      replayGraceMs: 10_000,
+    },
+    refreshKey: deriveKey(secret.key, "refresh-token-derivation"),
+    bus,
+    denylist,
+    cache: new VerifiedTokenCache(10_000, config.clockLeeway),
+  });
   const sessions = new SessionManager({
     store: stores.sessions,
     clock,
     random,
     policy: { idleTtl: config.sessionIdleTtl, absoluteTtl: config.sessionAbsoluteTtl },
+    onRevoked: async (ids) => {
+      for (const id of ids) await tokens.announceRevoked(id);
+    },
   });
   let app: Promise<FastifyInstance> | null = null;
+
+  /** After a restart, sessions and grants revoked recently must still stop their tokens. */
+  async function rebuildDenylist(): Promise<void> {
+    const since = clock.now() - maxTokenLifetimeMs;
+    const revoked = [
+      ...(await stores.sessions.listRevokedSessionsSince(since)),
+      ...(await stores.grants.listRevokedGrantsSince(since)),
+    ];
+    for (const { id, revokedAt } of revoked) {
+      denylist.add({ kind: "sid", value: id, until: revokedAt + maxTokenLifetimeMs });
+    }
+  }
 
   return {
     config,
     stores,
     accounts,
     sessions,
+    keys,
+    tokens,
+    denylist,
+    bus,
     secret,
     logger,
     clock,
     app() {
-      app ??= buildApp({
-        config,
-        stores,
-        accounts,
-        sessions,
-        clock,
-        logger,
-        csrfKey: deriveKey(secret.key, "csrf"),
-      });
+      app ??= (async () => {
+        await keys.initialize();
+        await rebuildDenylist();
+        return buildApp({
+          config,
+          stores,
+          accounts,
+          sessions,
+          keys,
+          tokens,
+          clock,
+          logger,
+          csrfKey: deriveKey(secret.key, "csrf"),
+        });
+      })();
       return app;
     },
     async close() {

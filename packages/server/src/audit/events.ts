@@ -13,6 +13,14 @@ export const eventTypes = [
   "password.changed",
   "password.rehashed",
   "setup_link.issued",
+  "signing_key.created",
+  "signing_key.rotated",
+  "signing_key.retired",
+  "grant.created",
+  "grant.revoked",
+  "refresh_token.rotated",
+  "refresh_token.reused",
+  "client.created",
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];

@@ -2,12 +2,21 @@ import { ConfigError } from "../config/config-error.js";
 import { loadConfig } from "../config/load-config.js";
 import { type Command, UsageError } from "./command.js";
 import { auditCommand } from "./commands/audit.js";
+import { clientsCommand } from "./commands/clients.js";
+import { keysCommand } from "./commands/keys.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { serveCommand } from "./commands/serve.js";
 import { usersCommand } from "./commands/users.js";
 import { type CliIo, processIo } from "./io.js";
 
-const commands: readonly Command[] = [serveCommand, migrateCommand, usersCommand, auditCommand];
+const commands: readonly Command[] = [
+  serveCommand,
+  migrateCommand,
+  usersCommand,
+  clientsCommand,
+  keysCommand,
+  auditCommand,
+];
 
 /** Exit code for configuration errors (sysexits.h EX_CONFIG). */
 export const EXIT_CONFIG = 78;

@@ -127,6 +127,12 @@ export const configSchema = {
     min: 0,
     max: 300,
   }),
+  keyRotationInterval: integer(
+    "TESSERA_KEY_ROTATION_INTERVAL",
+    2_592_000,
+    "seconds between scheduled signing-key rotations (default 30 days)",
+    { min: 3600, max: 31_536_000 },
+  ),
   signingAlg: oneOf(
     "TESSERA_SIGNING_ALG",
     ["ES256", "EdDSA", "RS256"],

@@ -1,9 +1,11 @@
 import type { AccountDeps } from "../accounts/account-deps.js";
 import type { Config } from "../config/load-config.js";
+import type { KeyManager } from "../keys/key-manager.js";
 import type { Logger } from "../observability/logger.js";
 import type { SessionManager } from "../sessions/session-manager.js";
 import type { Clock } from "../shared/clock.js";
 import type { Stores } from "../stores/stores.js";
+import type { TokenService } from "../tokens/token-service.js";
 
 /** Everything the HTTP layer needs, built by the composition root. */
 export interface AppDeps {
@@ -11,6 +13,8 @@ export interface AppDeps {
   readonly stores: Stores;
   readonly accounts: AccountDeps;
   readonly sessions: SessionManager;
+  readonly keys: KeyManager;
+  readonly tokens: TokenService;
   readonly clock: Clock;
   readonly logger: Logger;
   /** HMAC key for pre-session CSRF tokens. */

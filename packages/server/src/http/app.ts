@@ -1,5 +1,6 @@
 import fastifyCookie from "@fastify/cookie";
 import fastifyFormbody from "@fastify/formbody";
+import fastifySwagger from "@fastify/swagger";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -7,11 +8,15 @@ import Fastify, {
 } from "fastify";
 import type { TrustProxy } from "../config/schema.js";
 import { TesseraError } from "../shared/errors.js";
+import { authApiRoutes } from "./api/auth-routes.js";
 import { sessionApiRoutes } from "./api/session-routes.js";
 import { userApiRoutes } from "./api/user-routes.js";
 import type { AppDeps } from "./app-deps.js";
+import { createPrincipalResolver } from "./bearer-auth.js";
 import { createCsrfGuard } from "./csrf-guard.js";
 import { errorHandler, sendError, surfaceOf } from "./error-handler.js";
+import { oauthRoutes } from "./oauth/token-routes.js";
+import { wellKnownRoutes } from "./oauth/well-known-routes.js";
 import { healthRoutes } from "./ops/health-routes.js";
 import { createSessionResolver } from "./request-auth.js";
 import type { RouteContext } from "./route-context.js";
@@ -81,11 +86,34 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routes.add(route.url, Array.isArray(route.method) ? route.method : [route.method]);
   });
 
+  // OpenAPI for /api/v1 and /oauth, generated from the route schemas that
+  // also validate requests: one source for both.
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: "Tessera API", version: "1" },
+      servers: [{ url: config.issuer }],
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+          clientBasic: { type: "http", scheme: "basic" },
+        },
+      },
+    },
+    hideUntagged: false,
+    transform: ({ schema, url }) => ({
+      schema: (url.startsWith("/api/") ||
+      url.startsWith("/oauth/") ||
+      url.startsWith("/.well-known/")
+        ? schema
+        : { ...schema, hide: true }) as typeof schema,
+      url,
+    }),
+  });
   await app.register(fastifyCookie);
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
 
   const auth = createSessionResolver(deps);
-  const ctx: RouteContext = { deps, auth };
+  const ctx: RouteContext = { deps, auth, principal: createPrincipalResolver(deps, auth) };
   app.setErrorHandler(errorHandler);
   app.addHook("onSend", securityHeaders(config));
   app.addHook("preValidation", async (request) => checkContentType(request));
@@ -110,10 +138,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     setupRoutes,
     sessionApiRoutes,
     userApiRoutes,
+    authApiRoutes,
+    oauthRoutes,
+    wellKnownRoutes,
     healthRoutes,
   ]) {
     group(app, ctx);
   }
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;
 }

@@ -12,9 +12,12 @@ import type { SessionResolver } from "./request-auth.js";
  *   a same-origin signal and the session's synchronizer token;
  * - `pre-session`: login, register and setup forms (login CSRF), checked
  *   against the pre-session cookie;
- * - `none`: no ambient credential is used (JSON sign-up, Bearer, client auth).
+ * - `bearer-or-session`: like `session`, but a request with an Authorization
+ *   header is exempt: the route then authenticates by that header alone, and
+ *   a cross-site page cannot add one without a CORS preflight;
+ * - `none`: no ambient credential is used (JSON sign-up, client auth).
  */
-export type CsrfMode = "session" | "pre-session" | "none";
+export type CsrfMode = "session" | "pre-session" | "bearer-or-session" | "none";
 
 export function csrfModeOf(request: FastifyRequest): CsrfMode {
   return (request.routeOptions.config as { csrf?: CsrfMode }).csrf ?? "session";
@@ -44,6 +47,7 @@ export function createCsrfGuard(deps: AppDeps, auth: SessionResolver) {
     if (!UNSAFE.has(request.method) || request.is404) return;
     const mode = csrfModeOf(request);
     if (mode === "none") return;
+    if (mode === "bearer-or-session" && request.headers.authorization !== undefined) return;
     const signals = {
       secFetchSite: headerValue(request, "sec-fetch-site"),
       origin: headerValue(request, "origin"),

@@ -60,7 +60,10 @@ export function sendError(
   reply.code(error.status).header("cache-control", "no-store");
   const surface = surfaceOf(request.url);
   if (surface === "api") {
-    if (error.status === 401) reply.header("www-authenticate", 'Bearer realm="tessera"');
+    // RFC 6750 §3: a bad token says so; a missing credential only names the scheme.
+    if (error.code === "invalid_token")
+      reply.header("www-authenticate", 'Bearer realm="tessera", error="invalid_token"');
+    else if (error.status === 401) reply.header("www-authenticate", 'Bearer realm="tessera"');
     return reply.type("application/problem+json").send({
       type: `https://tessera.dev/problems/${error.code}`,
       title: entry.title,
@@ -72,6 +75,8 @@ export function sendError(
   }
   if (surface === "oauth") {
     const oauthError = "oauthError" in entry ? entry.oauthError : "invalid_request";
+    if (error.code === "invalid_client") reply.header("www-authenticate", 'Basic realm="tessera"');
+    reply.header("pragma", "no-cache");
     return reply.send({ error: oauthError, error_description: error.detail ?? entry.title });
   }
   return reply

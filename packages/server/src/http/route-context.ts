@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { preSessionCsrfToken } from "../csrf/csrf-tokens.js";
 import { cryptoRandom, randomToken } from "../shared/random.js";
 import type { AppDeps } from "./app-deps.js";
+import type { PrincipalResolver } from "./bearer-auth.js";
 import { baseCookieOptions, cookieNames, singleCookie } from "./cookies.js";
 import type { SessionResolver } from "./request-auth.js";
 
@@ -9,6 +10,8 @@ import type { SessionResolver } from "./request-auth.js";
 export interface RouteContext {
   readonly deps: AppDeps;
   readonly auth: SessionResolver;
+  /** Bearer token or session, for API routes that accept both. */
+  readonly principal: PrincipalResolver;
 }
 
 /**

@@ -26,6 +26,11 @@ interface Deps {
   readonly clock: Clock;
   readonly random: Random;
   readonly policy: SessionPolicy;
+  /**
+   * Told the ids of sessions that just ended, so access tokens minted from
+   * them (their `sid`) stop working everywhere. Wired to the revocation bus.
+   */
+  readonly onRevoked?: (sessionIds: readonly string[]) => Promise<void>;
 }
 
 /** Token shape: 32 random bytes, unpadded base64url (43 characters). */
@@ -120,6 +125,7 @@ export class SessionManager {
       this.event("session.revoked", current, ctx, reason),
       this.event("session.created", session, ctx, reason),
     ]);
+    await this.deps.onRevoked?.([current.id]);
     return { session, token: next.token };
   }
 
@@ -157,7 +163,15 @@ export class SessionManager {
       userAgent: ctx.userAgent,
       reason,
     });
-    return this.deps.store.revokeSession(sessionId, userId, reason, this.deps.clock.now(), [event]);
+    const done = await this.deps.store.revokeSession(
+      sessionId,
+      userId,
+      reason,
+      this.deps.clock.now(),
+      [event],
+    );
+    if (done) await this.deps.onRevoked?.([sessionId]);
+    return done;
   }
 
   /** Revoke every session of the user but `exceptId`; returns how many. */
@@ -183,6 +197,7 @@ export class SessionManager {
       this.deps.clock.now(),
       [event],
     );
+    if (ids.length > 0) await this.deps.onRevoked?.(ids);
     return ids.length;
   }
 

@@ -71,4 +71,6 @@ export interface SessionStore {
   /** Delete sessions whose expiry passed, and revoked ones older than `revokedBefore`. */
   sweepSessions(now: number, revokedBefore: number): Promise<number>;
   countLiveSessions(now: number): Promise<number>;
+  /** Sessions revoked at or after `since` (to rebuild the denylist on start). */
+  listRevokedSessionsSince(since: number): Promise<{ id: string; revokedAt: number }[]>;
 }

@@ -18,6 +18,22 @@ export const errorTable = {
     oauthError: "invalid_grant",
   },
   unauthenticated: { status: 401, title: "Sign in first" },
+  invalid_token: { status: 401, title: "The access token is invalid", oauthError: "invalid_token" },
+  invalid_grant: {
+    status: 400,
+    title: "The refresh token is invalid, expired or revoked",
+    oauthError: "invalid_grant",
+  },
+  invalid_client: {
+    status: 401,
+    title: "Client authentication failed",
+    oauthError: "invalid_client",
+  },
+  unsupported_grant_type: {
+    status: 400,
+    title: "Only the refresh_token grant is supported",
+    oauthError: "unsupported_grant_type",
+  },
   csrf_failed: { status: 403, title: "The request did not come from this site's own pages" },
   forbidden: { status: 403, title: "You may not do that" },
   registration_closed: { status: 403, title: "Registration is closed" },

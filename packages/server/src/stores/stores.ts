@@ -1,7 +1,10 @@
 import type { RateLimiter } from "../accounts/rate-limiter.js";
 import type { UserStore } from "../accounts/user.js";
 import type { AuditLog } from "../audit/events.js";
+import type { KeyStore } from "../keys/signing-key.js";
 import type { SessionStore } from "../sessions/session.js";
+import type { GrantStore } from "../tokens/grant.js";
+import type { ClientStore } from "../tokens/oauth-client.js";
 
 /** The set of store adapters one deployment runs on. */
 export interface Stores {
@@ -9,6 +12,9 @@ export interface Stores {
   readonly sessions: SessionStore;
   readonly audit: AuditLog;
   readonly limiter: RateLimiter;
+  readonly keys: KeyStore;
+  readonly grants: GrantStore;
+  readonly clients: ClientStore;
   /** Throws when a backing store is unreachable (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -42,7 +42,13 @@ export const serveCommand: Command = {
 
     const sweep = async () => {
       try {
+        const keys = await tessera.keys.maintain();
+        if (keys.rotated || keys.retired.length > 0)
+          tessera.logger.info(keys, "signing keys maintained");
+        tessera.denylist.prune(tessera.clock.now());
         const removed = await tessera.sessions.sweep();
+        const now = tessera.clock.now();
+        await tessera.stores.grants.sweepGrants(now, now - 86_400_000);
         await tessera.stores.limiter.sweep(tessera.clock.now());
         if (removed > 0) tessera.logger.info({ removed }, "swept expired sessions");
       } catch (error) {

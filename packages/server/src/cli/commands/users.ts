@@ -88,6 +88,7 @@ async function disable(args: string[], config: Config, io: CliIo): Promise<numbe
     ]);
     // Disabling ends every session now, not at the next request.
     const revoked = await tessera.sessions.revokeAll(id, null, CLI_CONTEXT, "user_disabled", "cli");
+    await tessera.tokens.revokeAllGrants(id, CLI_CONTEXT, "user_disabled", "cli");
     io.out(
       done
         ? `disabled ${user.email}; ended ${revoked} session(s)`

@@ -28,17 +28,17 @@ export function sessionApiRoutes(app: FastifyInstance, ctx: RouteContext): void 
   });
 
   app.get("/api/v1/me", async (request) => {
-    const { user } = await ctx.auth.required(request);
+    const { user } = await ctx.principal(request);
     return { ...userView(user), createdAt: new Date(user.createdAt).toISOString() };
   });
 
   app.get("/api/v1/sessions", async (request) => {
-    const { user, session } = await ctx.auth.required(request);
+    const { user, sid } = await ctx.principal(request);
     const list = await ctx.deps.sessions.list(user.id);
     return {
       sessions: list.map((s) => ({
         id: s.id,
-        current: s.id === session.id,
+        current: s.id === sid,
         device: describeDevice(s.userAgent),
         userAgent: s.userAgent,
         ip: s.ip,
@@ -51,10 +51,11 @@ export function sessionApiRoutes(app: FastifyInstance, ctx: RouteContext): void 
   app.delete(
     "/api/v1/sessions/:id",
     {
+      config: { csrf: "bearer-or-session" },
       schema: { params: { type: "object", properties: { id: { type: "string", maxLength: 64 } } } },
     },
     async (request, reply) => {
-      const { user } = await ctx.auth.required(request);
+      const { user } = await ctx.principal(request);
       const { id } = request.params as { id: string };
       const done = await ctx.deps.sessions.revoke(
         user.id,

@@ -99,6 +99,13 @@ export function accountRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const auth = await signedIn(request, reply);
     if (!auth) return reply;
     await sessions.revokeAll(auth.user.id, null, requestContext(request), "logout_everywhere");
+    await ctx.deps.tokens.revokeAllGrants(
+      auth.user.id,
+      requestContext(request),
+      "logout_everywhere",
+      auth.user.id,
+    );
+
     return signOutResponse(reply, ctx);
   });
 
@@ -134,6 +141,12 @@ export function accountRoutes(app: FastifyInstance, ctx: RouteContext): void {
           context,
           async () => {
             await sessions.revokeAll(auth.user.id, auth.session.id, context, "password_changed");
+            await ctx.deps.tokens.revokeAllGrants(
+              auth.user.id,
+              context,
+              "password_changed",
+              auth.user.id,
+            );
           },
         );
       } catch (error) {

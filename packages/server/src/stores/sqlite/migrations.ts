@@ -92,4 +92,60 @@ export const migrations: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: "signing keys, refresh grants, clients",
+    sql: `
+      CREATE TABLE signing_keys (
+        kid                TEXT PRIMARY KEY,
+        alg                TEXT NOT NULL,
+        public_jwk         TEXT NOT NULL,
+        sealed_private_key TEXT NOT NULL,
+        state              TEXT NOT NULL CHECK (state IN ('next', 'current', 'retiring', 'retired')),
+        created_at         INTEGER NOT NULL,
+        activated_at       INTEGER,
+        retiring_at        INTEGER,
+        retire_after       INTEGER
+      );
+      -- At most one current and one next key, whatever the writers do.
+      CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (state) WHERE state = 'current';
+      CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (state) WHERE state = 'next';
+
+      CREATE TABLE grants (
+        id                  TEXT PRIMARY KEY,
+        user_id             TEXT NOT NULL,
+        client_id           TEXT NOT NULL,
+        scope               TEXT NOT NULL,
+        created_at          INTEGER NOT NULL,
+        absolute_expires_at INTEGER NOT NULL,
+        idle_expires_at     INTEGER NOT NULL,
+        last_used_at        INTEGER NOT NULL,
+        auth_time           INTEGER NOT NULL,
+        generation          INTEGER NOT NULL,
+        revoked_at          INTEGER,
+        revoke_reason       TEXT
+      );
+      CREATE INDEX grants_user ON grants (user_id, revoked_at);
+      CREATE INDEX grants_revoked ON grants (revoked_at) WHERE revoked_at IS NOT NULL;
+
+      -- Every refresh token of a family, by hash, so a stale one is recognised as reuse.
+      CREATE TABLE refresh_tokens (
+        hash       TEXT PRIMARY KEY,
+        grant_id   TEXT NOT NULL REFERENCES grants (id) ON DELETE CASCADE,
+        generation INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        used_at    INTEGER
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX refresh_tokens_family ON refresh_tokens (grant_id, generation);
+
+      CREATE INDEX sessions_revoked ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+
+      CREATE TABLE clients (
+        id          TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        disabled_at INTEGER
+      );
+    `,
+  },
 ];

@@ -68,6 +68,9 @@ export class SqliteSessionStore implements SessionStore {
       sweep:
         db.prepare(`DELETE FROM sessions WHERE idle_expires_at <= @now OR absolute_expires_at <= @now
         OR (revoked_at IS NOT NULL AND revoked_at < @revokedBefore)`),
+      revokedSince: db.prepare(
+        "SELECT id, revoked_at AS revokedAt FROM sessions WHERE revoked_at >= ? ORDER BY revoked_at",
+      ),
       countLive: db.prepare(`SELECT count(*) AS n FROM sessions WHERE ${LIVE}`),
     };
   }
@@ -164,5 +167,9 @@ export class SqliteSessionStore implements SessionStore {
 
   async countLiveSessions(now: number): Promise<number> {
     return (this.statements.countLive.get({ now }) as { n: number }).n;
+  }
+
+  async listRevokedSessionsSince(since: number): Promise<{ id: string; revokedAt: number }[]> {
+    return this.statements.revokedSince.all(since) as { id: string; revokedAt: number }[];
   }
 }

@@ -1,6 +1,9 @@
 import type { Stores } from "../stores.js";
 import { openDatabase, type SqliteDatabase } from "./open-database.js";
 import { SqliteAuditLog } from "./sqlite-audit-log.js";
+import { SqliteClientStore } from "./sqlite-client-store.js";
+import { SqliteGrantStore } from "./sqlite-grant-store.js";
+import { SqliteKeyStore } from "./sqlite-key-store.js";
 import { SqliteRateLimiter } from "./sqlite-rate-limiter.js";
 import { SqliteSessionStore } from "./sqlite-session-store.js";
 import { SqliteUserStore } from "./sqlite-user-store.js";
@@ -14,6 +17,9 @@ export function createSqliteStores(file: string): Stores & { readonly db: Sqlite
     sessions: new SqliteSessionStore(db),
     audit: new SqliteAuditLog(db),
     limiter: new SqliteRateLimiter(db),
+    keys: new SqliteKeyStore(db),
+    grants: new SqliteGrantStore(db),
+    clients: new SqliteClientStore(db),
     ping: async () => {
       db.prepare("SELECT 1").get();
     },

@@ -166,6 +166,12 @@ const cases: readonly Case[] = [
     bad: "31536001",
   },
   { env: "TESSERA_CLOCK_LEEWAY", good: "0", expect: { clockLeeway: 0 }, bad: "301" },
+  {
+    env: "TESSERA_KEY_ROTATION_INTERVAL",
+    good: "3600",
+    expect: { keyRotationInterval: 3600 },
+    bad: "3599",
+  },
   { env: "TESSERA_SIGNING_ALG", good: "EdDSA", expect: { signingAlg: "EdDSA" }, bad: "HS256" },
   {
     env: "TESSERA_REGISTRATION",

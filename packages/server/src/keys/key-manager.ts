@@ -1,0 +1,207 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import type { JWK } from "jose";
+import { newEvent } from "../audit/new-event.js";
+import type { Clock } from "../shared/clock.js";
+import type { Random } from "../shared/random.js";
+import { generateSigningKey } from "./generate-signing-key.js";
+import { openPrivateKey } from "./seal-private-key.js";
+import type { KeyStore, SigningAlg, SigningKeyRecord } from "./signing-key.js";
+
+export interface KeyManagerOptions {
+  readonly store: KeyStore;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** AES-256-GCM key that seals private keys (derived from the KEK). */
+  readonly wrappingKey: Buffer;
+  /** Algorithm of newly generated keys. */
+  readonly alg: SigningAlg;
+  /** Scheduled rotation period (default 30 days). */
+  readonly rotationIntervalMs: number;
+  /** Longest life of a token a key signed, leeway included: a retiring key stays published this long. */
+  readonly maxTokenLifetimeMs: number;
+  /** How long other instances may sign with a key after it stopped being current (default 10 s). */
+  readonly cacheTtlMs?: number;
+}
+
+export interface Signer {
+  readonly kid: string;
+  readonly alg: SigningAlg;
+  readonly privateKey: KeyObject;
+}
+
+interface Snapshot {
+  readonly loadedAt: number;
+  readonly published: readonly SigningKeyRecord[];
+  readonly signer: Signer | null;
+  readonly verifiers: ReadonlyMap<string, { key: KeyObject; alg: SigningAlg }>;
+}
+
+/**
+ * Signing keys in use: the current signer, the published JWKS, rotation on a
+ * schedule and on demand. Reads are served from a snapshot refreshed every
+ * `cacheTtlMs`, so every instance follows a rotation made by another within
+ * that time; the outgoing key stays published far longer than that.
+ */
+export class KeyManager {
+  private snapshot: Snapshot | null = null;
+  private loading: Promise<Snapshot> | null = null;
+  private lastMissReload = 0;
+
+  constructor(private readonly options: KeyManagerOptions) {}
+
+  private get cacheTtl(): number {
+    return this.options.cacheTtlMs ?? 10_000;
+  }
+
+  private async load(): Promise<Snapshot> {
+    const { store, wrappingKey, clock } = this.options;
+    const published = await store.listPublishedKeys();
+    const verifiers = new Map<string, { key: KeyObject; alg: SigningAlg }>();
+    for (const record of published) {
+      verifiers.set(record.kid, {
+        key: createPublicKey({ key: record.publicJwk, format: "jwk" }),
+        alg: record.alg,
+      });
+    }
+    const current = published.find((k) => k.state === "current");
+    const signer = current
+      ? {
+          kid: current.kid,
+          alg: current.alg,
+          privateKey: createPrivateKey({
+            key: openPrivateKey(wrappingKey, current.kid, current.sealedPrivateKey),
+            format: "der",
+            type: "pkcs8",
+          }),
+        }
+      : null;
+    const snapshot = { loadedAt: clock.now(), published, signer, verifiers };
+    this.snapshot = snapshot;
+    return snapshot;
+  }
+
+  private async fresh(force = false): Promise<Snapshot> {
+    const snapshot = this.snapshot;
+    if (!force && snapshot && this.options.clock.now() - snapshot.loadedAt < this.cacheTtl)
+      return snapshot;
+    this.loading ??= this.load().finally(() => {
+      this.loading = null;
+    });
+    return this.loading;
+  }
+
+  private events(
+    type: "signing_key.created" | "signing_key.rotated" | "signing_key.retired",
+    details: Record<string, unknown>,
+  ) {
+    return newEvent(this.options, type, "success", { actor: "system", details });
+  }
+
+  /** Create the first current and next keys if the store has none (safe to race). */
+  async initialize(): Promise<void> {
+    const snapshot = await this.fresh(true);
+    if (snapshot.signer) return;
+    const { alg, wrappingKey, clock, store } = this.options;
+    const now = clock.now();
+    const first = await generateSigningKey(alg, wrappingKey, now);
+    const second = await generateSigningKey(alg, wrappingKey, now);
+    const current = { ...first, state: "current" as const, activatedAt: now };
+    await store.initializeKeys(current, second, [
+      this.events("signing_key.created", { kid: current.kid, alg, state: "current" }),
+      this.events("signing_key.created", { kid: second.kid, alg, state: "next" }),
+    ]);
+    await this.fresh(true);
+  }
+
+  /** The key that signs now. */
+  async signer(): Promise<Signer> {
+    let snapshot = await this.fresh();
+    if (!snapshot.signer) {
+      await this.initialize();
+      snapshot = await this.fresh(true);
+    }
+    if (!snapshot.signer) throw new Error("no current signing key");
+    return snapshot.signer;
+  }
+
+  /** The public JWKS: next, current and retiring keys. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    const snapshot = await this.fresh();
+    return { keys: snapshot.published.map((k) => k.publicJwk) };
+  }
+
+  /**
+   * The public key for `kid`, or null. An unknown kid reloads the keys at most
+   * once a second, so a flood of made-up kids cannot hammer the store.
+   */
+  async verificationKey(kid: string): Promise<{ key: KeyObject; alg: SigningAlg } | null> {
+    const found = (await this.fresh()).verifiers.get(kid);
+    if (found) return found;
+    const now = this.options.clock.now();
+    if (now - this.lastMissReload < 1000) return null;
+    this.lastMissReload = now;
+    return (await this.fresh(true)).verifiers.get(kid) ?? null;
+  }
+
+  async listKeys(): Promise<SigningKeyRecord[]> {
+    return this.options.store.listAllKeys();
+  }
+
+  /**
+   * Rotate now: the published next key becomes current, a new next key is
+   * published, the old current key retires once its tokens have expired.
+   * Returns false when another rotator won the race (nothing changed here).
+   */
+  async rotate(reason: "scheduled" | "manual"): Promise<boolean> {
+    const { store, clock, wrappingKey, alg, maxTokenLifetimeMs } = this.options;
+    const snapshot = await this.fresh(true);
+    const current = snapshot.published.find((k) => k.state === "current");
+    const next = snapshot.published.find((k) => k.state === "next");
+    if (!current || !next) {
+      await this.initialize();
+      return false;
+    }
+    const now = clock.now();
+    const newNext = await generateSigningKey(alg, wrappingKey, now);
+    const done = await store.rotateKeys(
+      {
+        expectedCurrentKid: current.kid,
+        promoteKid: next.kid,
+        newNext,
+        at: now,
+        // Tokens signed by the outgoing key up to now, plus instances that still
+        // sign with it until their snapshot refreshes.
+        retireAfter: now + maxTokenLifetimeMs + this.cacheTtl,
+      },
+      [
+        this.events("signing_key.rotated", {
+          reason,
+          from: current.kid,
+          to: next.kid,
+          next: newNext.kid,
+          alg: newNext.alg,
+        }),
+      ],
+    );
+    await this.fresh(true);
+    return done;
+  }
+
+  /** Scheduled work: rotate when the current key is due, retire expired keys. */
+  async maintain(): Promise<{ rotated: boolean; retired: string[] }> {
+    const { store, clock, rotationIntervalMs } = this.options;
+    const snapshot = await this.fresh(true);
+    const current = snapshot.published.find((k) => k.state === "current");
+    const now = clock.now();
+    const rotated =
+      current !== undefined &&
+      (current.activatedAt ?? current.createdAt) + rotationIntervalMs <= now
+        ? await this.rotate("scheduled")
+        : false;
+    const retired = await store.retireKeys(now, (kid) => [
+      this.events("signing_key.retired", { kid }),
+    ]);
+    if (retired.length > 0) await this.fresh(true);
+    return { rotated, retired };
+  }
+}

@@ -1,0 +1,63 @@
+import type { JWK } from "jose";
+import type { AuditEventInput } from "../audit/events.js";
+
+export type SigningAlg = "ES256" | "EdDSA" | "RS256";
+
+/**
+ * Key lifecycle: a `next` key is published in the JWKS before it signs
+ * anything; `current` signs; `retiring` stays published until every token it
+ * signed has expired (`retireAfter`); `retired` is kept for the record only.
+ */
+export type KeyState = "next" | "current" | "retiring" | "retired";
+
+export interface SigningKeyRecord {
+  /** RFC 7638 JWK thumbprint of the public key. */
+  readonly kid: string;
+  readonly alg: SigningAlg;
+  /** Public JWK with `kid`, `alg`, `use`; never a private member. */
+  readonly publicJwk: JWK;
+  /** Private key (PKCS#8) sealed with AES-256-GCM under the KEK; see seal-private-key.ts. */
+  readonly sealedPrivateKey: string;
+  readonly state: KeyState;
+  readonly createdAt: number;
+  readonly activatedAt: number | null;
+  readonly retiringAt: number | null;
+  /** When a retiring key may leave the JWKS (last token it signed has expired). */
+  readonly retireAfter: number | null;
+}
+
+export interface RotationPlan {
+  /** The rotation applies only if this is still the current key (compare-and-swap). */
+  readonly expectedCurrentKid: string;
+  /** The published `next` key to promote. */
+  readonly promoteKid: string;
+  /** A fresh key to publish as the new `next`. */
+  readonly newNext: SigningKeyRecord;
+  readonly at: number;
+  /** For the outgoing current key. */
+  readonly retireAfter: number;
+}
+
+/** Signing keys port. */
+export interface KeyStore {
+  /** Every key that is not retired. */
+  listPublishedKeys(): Promise<SigningKeyRecord[]>;
+  listAllKeys(): Promise<SigningKeyRecord[]>;
+  /**
+   * Store the first `current` and `next` keys if there is no current key yet.
+   * Exactly one concurrent caller succeeds; the others get `false`.
+   */
+  initializeKeys(
+    current: SigningKeyRecord,
+    next: SigningKeyRecord,
+    events: readonly AuditEventInput[],
+  ): Promise<boolean>;
+  /**
+   * current → retiring, next → current, insert a new next, atomically, if the
+   * current key is still `plan.expectedCurrentKid`. Exactly one of several
+   * concurrent rotators (processes or instances) succeeds.
+   */
+  rotateKeys(plan: RotationPlan, events: readonly AuditEventInput[]): Promise<boolean>;
+  /** retiring → retired for keys whose `retireAfter` has passed; returns their kids. */
+  retireKeys(now: number, events: (kid: string) => readonly AuditEventInput[]): Promise<string[]>;
+}

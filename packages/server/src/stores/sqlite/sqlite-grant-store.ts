@@ -1,0 +1,216 @@
+import type { AuditEventInput } from "../../audit/events.js";
+import type { Grant, GrantStore, RotationOutcome, RotationRequest } from "../../tokens/grant.js";
+import type { SqliteDatabase } from "./open-database.js";
+import { auditWriter } from "./sqlite-audit-log.js";
+
+interface Row {
+  id: string;
+  user_id: string;
+  client_id: string;
+  scope: string;
+  created_at: number;
+  absolute_expires_at: number;
+  idle_expires_at: number;
+  last_used_at: number;
+  auth_time: number;
+  generation: number;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+}
+
+interface TokenRow {
+  hash: string;
+  grant_id: string;
+  generation: number;
+  created_at: number;
+  used_at: number | null;
+}
+
+const toGrant = (row: Row): Grant => ({
+  id: row.id,
+  userId: row.user_id,
+  clientId: row.client_id,
+  scope: row.scope,
+  createdAt: row.created_at,
+  absoluteExpiresAt: row.absolute_expires_at,
+  idleExpiresAt: row.idle_expires_at,
+  lastUsedAt: row.last_used_at,
+  authTime: row.auth_time,
+  generation: row.generation,
+  revokedAt: row.revoked_at,
+  revokeReason: row.revoke_reason,
+});
+
+const LIVE = "revoked_at IS NULL AND idle_expires_at > @now AND absolute_expires_at > @now";
+
+export class SqliteGrantStore implements GrantStore {
+  private readonly audit: (events: readonly AuditEventInput[]) => void;
+  private readonly statements;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.audit = auditWriter(db);
+    this.statements = {
+      insertGrant:
+        db.prepare(`INSERT INTO grants (id, user_id, client_id, scope, created_at, absolute_expires_at,
+          idle_expires_at, last_used_at, auth_time, generation, revoked_at, revoke_reason)
+        VALUES (@id, @userId, @clientId, @scope, @createdAt, @absoluteExpiresAt, @idleExpiresAt, @lastUsedAt,
+          @authTime, @generation, @revokedAt, @revokeReason)`),
+      insertToken: db.prepare(
+        "INSERT INTO refresh_tokens (hash, grant_id, generation, created_at, used_at) VALUES (?, ?, ?, ?, NULL)",
+      ),
+      grantById: db.prepare("SELECT * FROM grants WHERE id = ?"),
+      token: db.prepare("SELECT * FROM refresh_tokens WHERE hash = ?"),
+      tokenOfGeneration: db.prepare(
+        "SELECT * FROM refresh_tokens WHERE grant_id = ? AND generation = ?",
+      ),
+      markUsed: db.prepare(
+        "UPDATE refresh_tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL",
+      ),
+      advance: db.prepare(
+        "UPDATE grants SET generation = generation + 1, last_used_at = @now, idle_expires_at = @idle WHERE id = @id",
+      ),
+      revoke: db.prepare(`UPDATE grants SET revoked_at = @at, revoke_reason = @reason
+        WHERE id = @id AND revoked_at IS NULL AND (@userId IS NULL OR user_id = @userId)`),
+      revokeAll: db.prepare(`UPDATE grants SET revoked_at = @at, revoke_reason = @reason
+        WHERE user_id = @userId AND revoked_at IS NULL RETURNING id`),
+      list: db.prepare(
+        `SELECT * FROM grants WHERE user_id = @userId AND ${LIVE} ORDER BY created_at DESC, id`,
+      ),
+      revokedSince: db.prepare(
+        "SELECT id, revoked_at AS revokedAt FROM grants WHERE revoked_at >= ? ORDER BY revoked_at",
+      ),
+      sweep:
+        db.prepare(`DELETE FROM grants WHERE idle_expires_at <= @now OR absolute_expires_at <= @now
+        OR (revoked_at IS NOT NULL AND revoked_at < @revokedBefore)`),
+    };
+  }
+
+  async createGrant(
+    grant: Grant,
+    tokenHash: string,
+    events: readonly AuditEventInput[],
+  ): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.statements.insertGrant.run(grant);
+        this.statements.insertToken.run(tokenHash, grant.id, grant.generation, grant.createdAt);
+        this.audit(events);
+      })
+      .immediate();
+  }
+
+  async findGrantById(id: string): Promise<Grant | null> {
+    const row = this.statements.grantById.get(id) as Row | undefined;
+    return row ? toGrant(row) : null;
+  }
+
+  async findGrantByTokenHash(tokenHash: string): Promise<Grant | null> {
+    const token = this.statements.token.get(tokenHash) as TokenRow | undefined;
+    return token ? this.findGrantById(token.grant_id) : null;
+  }
+
+  async rotateRefreshToken(request: RotationRequest): Promise<RotationOutcome> {
+    const { presentedHash, childHash, now, graceMs, idleTtlMs } = request;
+    // One IMMEDIATE transaction: SQLite's single writer lock makes the
+    // read-decide-write below atomic against every other process on the file.
+    return this.db
+      .transaction((): RotationOutcome => {
+        const token = this.statements.token.get(presentedHash) as TokenRow | undefined;
+        if (!token) return { kind: "invalid", grant: null };
+        const row = this.statements.grantById.get(token.grant_id) as Row | undefined;
+        if (!row) return { kind: "invalid", grant: null };
+        const grant = toGrant(row);
+        if (
+          grant.revokedAt !== null ||
+          now >= grant.idleExpiresAt ||
+          now >= grant.absoluteExpiresAt
+        ) {
+          this.audit(request.events("invalid", grant));
+          return { kind: "invalid", grant };
+        }
+
+        if (token.generation === grant.generation) {
+          this.statements.insertToken.run(childHash, grant.id, grant.generation + 1, now);
+          this.statements.markUsed.run(now, presentedHash);
+          const idle = Math.min(now + idleTtlMs, grant.absoluteExpiresAt);
+          this.statements.advance.run({ id: grant.id, now, idle });
+          const rotated = {
+            ...grant,
+            generation: grant.generation + 1,
+            lastUsedAt: now,
+            idleExpiresAt: idle,
+          };
+          this.audit(request.events("rotated", rotated));
+          return { kind: "rotated", grant: rotated };
+        }
+
+        if (token.generation === grant.generation - 1) {
+          const head = this.statements.tokenOfGeneration.get(grant.id, grant.generation) as
+            | TokenRow
+            | undefined;
+          const withinGrace = token.used_at !== null && now - token.used_at <= graceMs;
+          if (head?.hash === childHash && (head.used_at === null || withinGrace)) {
+            return { kind: "replayed", grant };
+          }
+        }
+
+        // A token whose successor has been used: the family is compromised.
+        this.statements.revoke.run({
+          id: grant.id,
+          userId: null,
+          reason: "refresh_token_reused",
+          at: now,
+        });
+        const revoked = { ...grant, revokedAt: now, revokeReason: "refresh_token_reused" };
+        this.audit(request.events("reused", revoked));
+        return { kind: "reused", grant: revoked };
+      })
+      .immediate();
+  }
+
+  async revokeGrant(
+    id: string,
+    userId: string | null,
+    reason: string,
+    at: number,
+    events: readonly AuditEventInput[],
+  ): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        if (this.statements.revoke.run({ id, userId, reason, at }).changes === 0) return false;
+        this.audit(events);
+        return true;
+      })
+      .immediate();
+  }
+
+  async revokeGrantsOfUser(
+    userId: string,
+    reason: string,
+    at: number,
+    events: readonly AuditEventInput[],
+  ): Promise<string[]> {
+    return this.db
+      .transaction(() => {
+        const ids = (this.statements.revokeAll.all({ userId, reason, at }) as { id: string }[]).map(
+          (r) => r.id,
+        );
+        if (ids.length > 0)
+          this.audit(events.map((e) => ({ ...e, details: { ...e.details, grants: ids } })));
+        return ids;
+      })
+      .immediate();
+  }
+
+  async listGrantsOfUser(userId: string, now: number): Promise<Grant[]> {
+    return (this.statements.list.all({ userId, now }) as Row[]).map(toGrant);
+  }
+
+  async listRevokedGrantsSince(since: number): Promise<{ id: string; revokedAt: number }[]> {
+    return this.statements.revokedSince.all(since) as { id: string; revokedAt: number }[];
+  }
+
+  async sweepGrants(now: number, revokedBefore: number): Promise<number> {
+    return this.statements.sweep.run({ now, revokedBefore }).changes;
+  }
+}

@@ -1,0 +1,130 @@
+import type { JWK } from "jose";
+import type { AuditEventInput } from "../../audit/events.js";
+import type {
+  KeyState,
+  KeyStore,
+  RotationPlan,
+  SigningAlg,
+  SigningKeyRecord,
+} from "../../keys/signing-key.js";
+import type { SqliteDatabase } from "./open-database.js";
+import { auditWriter } from "./sqlite-audit-log.js";
+
+interface Row {
+  kid: string;
+  alg: SigningAlg;
+  public_jwk: string;
+  sealed_private_key: string;
+  state: KeyState;
+  created_at: number;
+  activated_at: number | null;
+  retiring_at: number | null;
+  retire_after: number | null;
+}
+
+const toKey = (row: Row): SigningKeyRecord => ({
+  kid: row.kid,
+  alg: row.alg,
+  publicJwk: JSON.parse(row.public_jwk) as JWK,
+  sealedPrivateKey: row.sealed_private_key,
+  state: row.state,
+  createdAt: row.created_at,
+  activatedAt: row.activated_at,
+  retiringAt: row.retiring_at,
+  retireAfter: row.retire_after,
+});
+
+export class SqliteKeyStore implements KeyStore {
+  private readonly audit: (events: readonly AuditEventInput[]) => void;
+  private readonly statements;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.audit = auditWriter(db);
+    this.statements = {
+      published: db.prepare(
+        "SELECT * FROM signing_keys WHERE state != 'retired' ORDER BY created_at DESC, kid",
+      ),
+      all: db.prepare("SELECT * FROM signing_keys ORDER BY created_at DESC, kid"),
+      current: db.prepare("SELECT kid FROM signing_keys WHERE state = 'current'"),
+      insert: db.prepare(`INSERT INTO signing_keys
+        (kid, alg, public_jwk, sealed_private_key, state, created_at, activated_at, retiring_at, retire_after)
+        VALUES (@kid, @alg, @publicJwk, @sealedPrivateKey, @state, @createdAt, @activatedAt, @retiringAt, @retireAfter)`),
+      toRetiring: db.prepare(
+        "UPDATE signing_keys SET state = 'retiring', retiring_at = @at, retire_after = @retireAfter WHERE kid = @kid AND state = 'current'",
+      ),
+      toCurrent: db.prepare(
+        "UPDATE signing_keys SET state = 'current', activated_at = @at WHERE kid = @kid AND state = 'next'",
+      ),
+      dueForRetirement: db.prepare(
+        "SELECT kid FROM signing_keys WHERE state = 'retiring' AND retire_after <= ?",
+      ),
+      retire: db.prepare("UPDATE signing_keys SET state = 'retired' WHERE kid = ?"),
+    };
+  }
+
+  private insert(key: SigningKeyRecord): void {
+    this.statements.insert.run({ ...key, publicJwk: JSON.stringify(key.publicJwk) });
+  }
+
+  async listPublishedKeys(): Promise<SigningKeyRecord[]> {
+    return (this.statements.published.all() as Row[]).map(toKey);
+  }
+
+  async listAllKeys(): Promise<SigningKeyRecord[]> {
+    return (this.statements.all.all() as Row[]).map(toKey);
+  }
+
+  async initializeKeys(
+    current: SigningKeyRecord,
+    next: SigningKeyRecord,
+    events: readonly AuditEventInput[],
+  ): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        if (this.statements.current.get()) return false;
+        this.insert(current);
+        this.insert(next);
+        this.audit(events);
+        return true;
+      })
+      .immediate();
+  }
+
+  async rotateKeys(plan: RotationPlan, events: readonly AuditEventInput[]): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const current = this.statements.current.get() as { kid: string } | undefined;
+        if (current?.kid !== plan.expectedCurrentKid) return false;
+        this.statements.toRetiring.run({
+          kid: plan.expectedCurrentKid,
+          at: plan.at,
+          retireAfter: plan.retireAfter,
+        });
+        if (this.statements.toCurrent.run({ kid: plan.promoteKid, at: plan.at }).changes !== 1) {
+          throw new Error(`signing key ${plan.promoteKid} is not the next key`);
+        }
+        this.insert(plan.newNext);
+        this.audit(events);
+        return true;
+      })
+      .immediate();
+  }
+
+  async retireKeys(
+    now: number,
+    events: (kid: string) => readonly AuditEventInput[],
+  ): Promise<string[]> {
+    return this.db
+      .transaction(() => {
+        const due = (this.statements.dueForRetirement.all(now) as { kid: string }[]).map(
+          (r) => r.kid,
+        );
+        for (const kid of due) {
+          this.statements.retire.run(kid);
+          this.audit(events(kid));
+        }
+        return due;
+      })
+      .immediate();
+  }
+}

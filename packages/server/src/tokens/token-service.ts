@@ -1,0 +1,307 @@
+import { SignJWT } from "jose";
+import type { AuditEventInput } from "../audit/events.js";
+import { newEvent, type RequestContext } from "../audit/new-event.js";
+import type { Signer } from "../keys/key-manager.js";
+import type { Denylist } from "../revocation/denylist.js";
+import type { RevocationBus } from "../revocation/revocation-bus.js";
+import type { Clock } from "../shared/clock.js";
+import { sha256 } from "../shared/digest.js";
+import { TesseraError } from "../shared/errors.js";
+import { type Random, randomToken } from "../shared/random.js";
+import type { AccessTokenClaims } from "./access-token-claims.js";
+import type { Grant, GrantStore } from "./grant.js";
+import { deriveChildToken, newRefreshToken, REFRESH_TOKEN_PATTERN } from "./refresh-token.js";
+import type { VerifiedTokenCache } from "./verified-token-cache.js";
+import { type KeyResolver, verifyAccessToken } from "./verify-access-token.js";
+
+export interface TokenPolicy {
+  readonly issuer: string;
+  readonly audience: readonly string[];
+  /** Seconds. */
+  readonly accessTokenTtl: number;
+  /** Seconds. */
+  readonly clockLeeway: number;
+  /** Seconds. */
+  readonly refreshIdleTtl: number;
+  /** Seconds. */
+  readonly refreshAbsoluteTtl: number;
+  /** Milliseconds a parent may be replayed after its child was used (default 10 s). */
+  readonly replayGraceMs: number;
+}
+
+export interface TokenServiceDeps {
+  readonly keys: { signer(): Promise<Signer>; verificationKey: KeyResolver };
+  readonly grants: GrantStore;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly policy: TokenPolicy;
+  /** HMAC key that derives a child refresh token from its parent. */
+  readonly refreshKey: Buffer;
+  readonly bus: RevocationBus;
+  readonly denylist: Denylist;
+  readonly cache: VerifiedTokenCache;
+}
+
+export interface IssuedAccessToken {
+  readonly token: string;
+  /** Seconds. */
+  readonly expiresIn: number;
+  readonly claims: AccessTokenClaims;
+}
+
+export interface TokenPair {
+  readonly accessToken: IssuedAccessToken;
+  readonly refreshToken: string;
+  readonly grant: Grant;
+}
+
+/** The default client of first-party logins that name none. */
+export const DEFAULT_CLIENT_ID = "tessera";
+
+/**
+ * Access tokens (RFC 9068 JWTs) and refresh grants: issue, verify, rotate,
+ * revoke. Revocations go out on the bus; this instance's denylist listens.
+ */
+export class TokenService {
+  constructor(private readonly deps: TokenServiceDeps) {}
+
+  /** How long any access token issued now can be valid, leeway included (ms). */
+  get maxTokenLifetimeMs(): number {
+    const { accessTokenTtl, clockLeeway } = this.deps.policy;
+    return (accessTokenTtl + clockLeeway) * 1000;
+  }
+
+  async issueAccessToken(subject: {
+    userId: string;
+    clientId: string;
+    sid: string;
+    scope: string;
+    authTime: number;
+  }): Promise<IssuedAccessToken> {
+    const { clock, random, policy } = this.deps;
+    const signer = await this.deps.keys.signer();
+    const iat = Math.floor(clock.now() / 1000);
+    const claims: AccessTokenClaims = {
+      iss: policy.issuer,
+      sub: subject.userId,
+      aud: policy.audience.length === 1 ? policy.audience[0]! : [...policy.audience],
+      exp: iat + policy.accessTokenTtl,
+      iat,
+      jti: randomToken(random, 16),
+      client_id: subject.clientId,
+      sid: subject.sid,
+      scope: subject.scope,
+      auth_time: Math.floor(subject.authTime / 1000),
+    };
+    const token = await new SignJWT({ ...claims })
+      .setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: "at+jwt" })
+      .sign(signer.privateKey);
+    return { token, expiresIn: policy.accessTokenTtl, claims };
+  }
+
+  /**
+   * Verify a Bearer token: the strict checks (verify-access-token.ts) on a
+   * cache miss, the revocation check always. Throws `invalid_token`.
+   */
+  async verify(token: string): Promise<AccessTokenClaims> {
+    const { clock, cache, denylist, policy } = this.deps;
+    const now = clock.now();
+    let claims = cache.get(token, now);
+    if (!claims) {
+      try {
+        claims = await verifyAccessToken(token, this.deps.keys.verificationKey, {
+          issuer: policy.issuer,
+          audience: policy.audience,
+          clockTolerance: policy.clockLeeway,
+          now: () => now,
+        });
+      } catch (error) {
+        throw new TesseraError("invalid_token", { cause: error });
+      }
+      cache.set(token, claims);
+    }
+    if (denylist.isRevoked(claims)) throw new TesseraError("invalid_token", { detail: "revoked" });
+    return claims;
+  }
+
+  /** Open a grant after a login: a first refresh token and an access token. */
+  async startGrant(
+    input: { userId: string; clientId: string; scope: string; authTime: number },
+    ctx: RequestContext,
+    events: readonly AuditEventInput[] = [],
+  ): Promise<TokenPair> {
+    const { clock, random, policy, grants } = this.deps;
+    const now = clock.now();
+    const refreshToken = newRefreshToken(random);
+    const grant: Grant = {
+      id: randomToken(random, 16),
+      userId: input.userId,
+      clientId: input.clientId,
+      scope: input.scope,
+      createdAt: now,
+      absoluteExpiresAt: now + policy.refreshAbsoluteTtl * 1000,
+      idleExpiresAt: now + Math.min(policy.refreshIdleTtl, policy.refreshAbsoluteTtl) * 1000,
+      lastUsedAt: now,
+      authTime: input.authTime,
+      generation: 0,
+      revokedAt: null,
+      revokeReason: null,
+    };
+    await grants.createGrant(grant, sha256(refreshToken), [
+      ...events,
+      newEvent(this.deps, "grant.created", "success", {
+        userId: grant.userId,
+        actor: grant.userId,
+        grantId: grant.id,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        details: { clientId: grant.clientId },
+      }),
+    ]);
+    const accessToken = await this.issueAccessToken({ ...input, sid: grant.id });
+    return { accessToken, refreshToken, grant };
+  }
+
+  /**
+   * RFC 6749 §6: use a refresh token. Rotates on every use; replaying the
+   * parent of an unused child returns that same child; reuse after the child
+   * was used revokes the whole grant. Throws `invalid_grant`.
+   */
+  async refresh(refreshToken: string, ctx: RequestContext, clientId?: string): Promise<TokenPair> {
+    if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) throw new TesseraError("invalid_grant");
+    const { clock, policy, grants, refreshKey } = this.deps;
+    const child = deriveChildToken(refreshKey, refreshToken);
+    const event = (
+      type: "refresh_token.rotated" | "refresh_token.reused" | "grant.revoked",
+      grant: Grant,
+      reason?: string,
+    ) =>
+      newEvent(this.deps, type, type === "refresh_token.rotated" ? "success" : "failure", {
+        userId: grant.userId,
+        grantId: grant.id,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        reason: reason ?? null,
+        details: { generation: grant.generation, clientId: grant.clientId },
+      });
+    const outcome = await grants.rotateRefreshToken({
+      presentedHash: sha256(refreshToken),
+      childHash: sha256(child),
+      now: clock.now(),
+      graceMs: policy.replayGraceMs,
+      idleTtlMs: policy.refreshIdleTtl * 1000,
+      events: (kind, grant) => {
+        if (kind === "rotated") return [event("refresh_token.rotated", grant)];
+        if (kind === "reused") {
+          return [
+            event("refresh_token.reused", grant, "successor_already_used"),
+            event("grant.revoked", grant, "refresh_token_reused"),
+          ];
+        }
+        return [];
+      },
+    });
+    if (outcome.kind === "reused") {
+      await this.announceRevoked(outcome.grant.id);
+      throw new TesseraError("invalid_grant");
+    }
+    if (outcome.kind === "invalid") throw new TesseraError("invalid_grant");
+    const { grant } = outcome;
+    if (clientId !== undefined && clientId !== grant.clientId)
+      throw new TesseraError("invalid_grant");
+    const accessToken = await this.issueAccessToken({
+      userId: grant.userId,
+      clientId: grant.clientId,
+      sid: grant.id,
+      scope: grant.scope,
+      authTime: grant.authTime,
+    });
+    return { accessToken, refreshToken: child, grant };
+  }
+
+  /** The live grant a refresh token belongs to (current or replayable parent), or null. */
+  async findLiveGrant(refreshToken: string): Promise<Grant | null> {
+    if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) return null;
+    const grant = await this.deps.grants.findGrantByTokenHash(sha256(refreshToken));
+    const now = this.deps.clock.now();
+    if (
+      !grant ||
+      grant.revokedAt !== null ||
+      now >= grant.idleExpiresAt ||
+      now >= grant.absoluteExpiresAt
+    )
+      return null;
+    return grant;
+  }
+
+  /** RFC 7009 for refresh tokens: revoke the grant the token belongs to. */
+  async revokeRefreshToken(
+    refreshToken: string,
+    ctx: RequestContext,
+    reason = "client_revoked",
+  ): Promise<boolean> {
+    if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) return false;
+    const grant = await this.deps.grants.findGrantByTokenHash(sha256(refreshToken));
+    if (!grant) return false;
+    return this.revokeGrant(grant, ctx, reason, grant.userId);
+  }
+
+  async revokeGrant(
+    grant: Grant,
+    ctx: RequestContext,
+    reason: string,
+    actor: string,
+  ): Promise<boolean> {
+    const done = await this.deps.grants.revokeGrant(grant.id, null, reason, this.deps.clock.now(), [
+      newEvent(this.deps, "grant.revoked", "success", {
+        userId: grant.userId,
+        actor,
+        grantId: grant.id,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        reason,
+      }),
+    ]);
+    if (done) await this.announceRevoked(grant.id);
+    return done;
+  }
+
+  /** Revoke every live grant of a user ("log out everywhere", password change, disable). */
+  async revokeAllGrants(
+    userId: string,
+    ctx: RequestContext,
+    reason: string,
+    actor: string,
+  ): Promise<number> {
+    const ids = await this.deps.grants.revokeGrantsOfUser(userId, reason, this.deps.clock.now(), [
+      newEvent(this.deps, "grant.revoked", "success", {
+        userId,
+        actor,
+        ip: ctx.ip,
+        userAgent: ctx.userAgent,
+        reason,
+        details: { scope: "all" },
+      }),
+    ]);
+    for (const id of ids) await this.announceRevoked(id);
+    return ids.length;
+  }
+
+  /** Revoke one access token by its `jti` (RFC 7009 with an access token). */
+  async revokeAccessToken(claims: AccessTokenClaims): Promise<void> {
+    await this.deps.bus.publish({
+      kind: "jti",
+      value: claims.jti,
+      until: (claims.exp + this.deps.policy.clockLeeway) * 1000,
+    });
+  }
+
+  /** Tell every verifier that tokens with this `sid` (session or grant) are revoked. */
+  async announceRevoked(sid: string): Promise<void> {
+    await this.deps.bus.publish({
+      kind: "sid",
+      value: sid,
+      until: this.deps.clock.now() + this.maxTokenLifetimeMs,
+    });
+  }
+}

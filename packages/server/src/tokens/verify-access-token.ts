@@ -1,0 +1,114 @@
+import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify, type KeyObject } from "jose";
+import type { AccessTokenClaims } from "./access-token-claims.js";
+
+/**
+ * The one verifier of Tessera access tokens, used by the server and (later)
+ * the SDK. It depends on `jose` only.
+ */
+
+/** Tokens over this size are refused before any parsing. */
+export const MAX_TOKEN_BYTES = 8192;
+
+const ALGS = new Set(["ES256", "EdDSA", "RS256"]);
+const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c"] as const;
+
+export interface VerificationKey {
+  readonly key: KeyObject | CryptoKey;
+  readonly alg: string;
+}
+
+export type KeyResolver = (kid: string) => Promise<VerificationKey | null>;
+
+export interface VerifyOptions {
+  readonly issuer: string;
+  readonly audience: string | readonly string[];
+  /** Seconds of leeway on exp/nbf/iat (default 30). */
+  readonly clockTolerance?: number;
+  /** Milliseconds since epoch (default Date.now). */
+  readonly now?: () => number;
+}
+
+/** Why a token was refused; for logs and metrics only — clients see `invalid_token`. */
+export class InvalidTokenError extends Error {
+  override readonly name = "InvalidTokenError";
+  constructor(readonly reason: string) {
+    super(`invalid access token: ${reason}`);
+  }
+}
+
+/**
+ * Unpadded base64url whose last character carries no stray bits: decoding and
+ * re-encoding gives the same text. jose alone accepts padded, non-canonical
+ * and whitespace-broken segments on Node 20, which would give one token many
+ * spellings.
+ */
+function isCanonicalBase64url(segment: string): boolean {
+  if (segment.length % 4 === 1) return false;
+  return Buffer.from(segment, "base64url").toString("base64url") === segment;
+}
+
+/**
+ * Verify a compact JWS access token: size and shape first, then the header
+ * (alg must match the key's alg, no key-carrying headers, `typ` at+jwt),
+ * then signature and claims with jose (`iss`, `aud` exact; `exp`, `iat`,
+ * `jti`, `sub` required; `iat` not in the future). Throws InvalidTokenError.
+ *
+ * @example
+ * const claims = await verifyAccessToken(token, (kid) => keys.verificationKey(kid), { issuer, audience });
+ */
+export async function verifyAccessToken(
+  token: string,
+  resolveKey: KeyResolver,
+  options: VerifyOptions,
+): Promise<AccessTokenClaims> {
+  if (token.length > MAX_TOKEN_BYTES) throw new InvalidTokenError("too large");
+  if (!SHAPE.test(token)) throw new InvalidTokenError("not a compact JWS");
+  const segments = token.split(".");
+  if (!segments.every(isCanonicalBase64url)) throw new InvalidTokenError("non-canonical base64url");
+
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw new InvalidTokenError("malformed header");
+  }
+  if (typeof header.alg !== "string" || !ALGS.has(header.alg))
+    throw new InvalidTokenError("algorithm not allowed");
+  for (const name of FORBIDDEN_HEADERS) {
+    if (name in header) throw new InvalidTokenError(`header ${name} not allowed`);
+  }
+  if (header.typ !== "at+jwt" && header.typ !== "application/at+jwt")
+    throw new InvalidTokenError("typ is not at+jwt");
+  if (typeof header.kid !== "string" || header.kid.length === 0 || header.kid.length > 128) {
+    throw new InvalidTokenError("missing or malformed kid");
+  }
+  const key = await resolveKey(header.kid);
+  if (!key) throw new InvalidTokenError("unknown kid");
+  if (key.alg !== header.alg) throw new InvalidTokenError("alg does not match the key");
+
+  const now = options.now ?? Date.now;
+  const clockTolerance = options.clockTolerance ?? 30;
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(token, key.key, {
+      algorithms: [key.alg],
+      issuer: options.issuer,
+      audience: options.audience as string | string[],
+      typ: header.typ,
+      requiredClaims: ["exp", "iat", "jti", "sub"],
+      clockTolerance,
+      // A generous age bound whose real job is refusing an `iat` in the future.
+      maxTokenAge: "1 day",
+      currentDate: new Date(now()),
+    }));
+  } catch (error) {
+    if (error instanceof errors.JOSEError) throw new InvalidTokenError(error.code);
+    throw new InvalidTokenError("verification failed");
+  }
+  for (const claim of ["client_id", "sid", "scope"] as const) {
+    if (typeof payload[claim] !== "string") throw new InvalidTokenError(`claim ${claim} missing`);
+  }
+  if (typeof payload.auth_time !== "number") throw new InvalidTokenError("claim auth_time missing");
+  return payload as unknown as AccessTokenClaims;
+}
