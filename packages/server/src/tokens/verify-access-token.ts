@@ -1,4 +1,11 @@
-import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify, type KeyObject } from "jose";
+import {
+  type CryptoKey,
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+  jwtVerify,
+  type KeyObject,
+} from "jose";
 import type { AccessTokenClaims } from "./access-token-claims.js";
 
 /**
