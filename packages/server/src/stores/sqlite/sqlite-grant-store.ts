@@ -144,12 +144,15 @@ export class SqliteGrantStore implements GrantStore {
           return { kind: "rotated", grant: rotated };
         }
 
-        if (token.generation === grant.generation - 1) {
-          const head = this.statements.tokenOfGeneration.get(grant.id, grant.generation) as
+        if (token.generation < grant.generation) {
+          // The presented token's own child (the head, or a token used since):
+          // replay while that child is unused, or within the grace after this
+          // token was rotated, so a tab whose sibling already moved on converges.
+          const child = this.statements.tokenOfGeneration.get(grant.id, token.generation + 1) as
             | TokenRow
             | undefined;
           const withinGrace = token.used_at !== null && now - token.used_at <= graceMs;
-          if (head?.hash === childHash && (head.used_at === null || withinGrace)) {
+          if (child?.hash === childHash && (child.used_at === null || withinGrace)) {
             return { kind: "replayed", grant };
           }
         }
