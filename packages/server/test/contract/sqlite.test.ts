@@ -4,7 +4,10 @@ import { createSqliteStores } from "../../src/stores/sqlite/sqlite-stores.js";
 import { sqliteAuditTamper } from "../helpers/sqlite-tamper.js";
 import { tempDirs } from "../helpers/temp-dir.js";
 import { describeAuditLogContract } from "./audit-log.contract.js";
+import { describeClientStoreContract } from "./client-store.contract.js";
 import type { MakeStores } from "./contract-stores.js";
+import { describeGrantStoreContract } from "./grant-store.contract.js";
+import { describeKeyStoreContract } from "./key-store.contract.js";
 import { describeRateLimiterContract } from "./rate-limiter.contract.js";
 import { describeSessionStoreContract } from "./session-store.contract.js";
 import { describeUserStoreContract } from "./user-store.contract.js";
@@ -37,4 +40,7 @@ for (const [name, makeStores] of backends) {
   describeSessionStoreContract(name, makeStores);
   describeAuditLogContract(name, makeStores);
   describeRateLimiterContract(name, makeStores);
+  describeKeyStoreContract(name, makeStores);
+  describeGrantStoreContract(name, makeStores);
+  describeClientStoreContract(name, makeStores);
 }
