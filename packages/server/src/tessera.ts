@@ -117,6 +117,8 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     clock,
     random,
     policy: { idleTtl: config.sessionIdleTtl, absoluteTtl: config.sessionAbsoluteTtl },
+    // Within DESIGN's 1 s revocation bound; local revocations evict at once.
+    cacheTtlMs: 1000,
     onRevoked: async (ids) => {
       for (const id of ids) await tokens.announceRevoked(id);
     },
@@ -161,6 +163,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
           clock,
           logger,
           csrfKey: deriveKey(secret.key, "csrf"),
+          userCacheTtlMs: 1000,
         });
       })();
       return app;

@@ -17,6 +17,8 @@ export interface AppDeps {
   readonly tokens: TokenService;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** How long a looked-up user may be reused for session requests (ms; default 0). */
+  readonly userCacheTtlMs?: number;
   /** HMAC key for pre-session CSRF tokens. */
   readonly csrfKey: Buffer;
 }

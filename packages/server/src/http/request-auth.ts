@@ -2,6 +2,7 @@ import type { FastifyRequest } from "fastify";
 import type { User } from "../accounts/user.js";
 import type { Session } from "../sessions/session.js";
 import { TesseraError } from "../shared/errors.js";
+import { TtlCache } from "../shared/ttl-cache.js";
 import type { AppDeps } from "./app-deps.js";
 import { cookieNames, cookieValues } from "./cookies.js";
 
@@ -18,13 +19,22 @@ export interface SessionAuth {
 export function createSessionResolver(deps: AppDeps) {
   const name = cookieNames(deps.config).session;
   const cache = new WeakMap<FastifyRequest, Promise<SessionAuth | null>>();
+  // Users change rarely, and every change that ends access (disable, password
+  // change) also revokes the sessions, which are looked up fresh.
+  const users = new TtlCache<string, User>(deps.userCacheTtlMs ?? 0, 10_000, () =>
+    deps.clock.now(),
+  );
 
   async function resolve(request: FastifyRequest): Promise<SessionAuth | null> {
     const values = cookieValues(request, name);
     if (values.length !== 1) return null;
     const session = await deps.sessions.validate(values[0]!);
     if (!session) return null;
-    const user = await deps.accounts.users.findUserById(session.userId);
+    let user = users.get(session.userId) ?? null;
+    if (!user) {
+      user = await deps.accounts.users.findUserById(session.userId);
+      if (user) users.set(user.id, user);
+    }
     if (!user || user.disabledAt !== null) return null;
     return { session, user };
   }

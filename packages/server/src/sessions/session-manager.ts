@@ -3,6 +3,7 @@ import { newEvent, type RequestContext } from "../audit/new-event.js";
 import type { Clock } from "../shared/clock.js";
 import { sha256 } from "../shared/digest.js";
 import { type Random, randomToken } from "../shared/random.js";
+import { TtlCache } from "../shared/ttl-cache.js";
 import type { Session, SessionStore } from "./session.js";
 
 export interface SessionPolicy {
@@ -31,6 +32,13 @@ interface Deps {
    * them (their `sid`) stop working everywhere. Wired to the revocation bus.
    */
   readonly onRevoked?: (sessionIds: readonly string[]) => Promise<void>;
+  /**
+   * How long a validated session may be served from memory (default 0: off).
+   * Revocations made through this manager evict at once; one made by another
+   * process (the CLI, another instance) is seen within this time, which must
+   * stay within DESIGN's 1 s revocation bound (docs/decisions).
+   */
+  readonly cacheTtlMs?: number;
 }
 
 /** Token shape: 32 random bytes, unpadded base64url (43 characters). */
@@ -41,7 +49,12 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
  * expiry, sliding renewal at most once a minute, rotation on privilege change.
  */
 export class SessionManager {
-  constructor(private readonly deps: Deps) {}
+  /** Validated sessions by token hash. */
+  private readonly cache: TtlCache<string, Session>;
+
+  constructor(private readonly deps: Deps) {
+    this.cache = new TtlCache(deps.cacheTtlMs ?? 0, 10_000, () => deps.clock.now());
+  }
 
   private build(
     userId: string,
@@ -125,6 +138,7 @@ export class SessionManager {
       this.event("session.revoked", current, ctx, reason),
       this.event("session.created", session, ctx, reason),
     ]);
+    this.cache.deleteWhere((s) => s.id === current.id);
     await this.deps.onRevoked?.([current.id]);
     return { session, token: next.token };
   }
@@ -135,16 +149,25 @@ export class SessionManager {
    */
   async validate(token: string): Promise<Session | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
-    const session = await this.deps.store.findSessionByTokenHash(sha256(token));
+    const hash = sha256(token);
+    const session = this.cache.get(hash) ?? (await this.deps.store.findSessionByTokenHash(hash));
     const now = this.deps.clock.now();
-    if (!session || !isLive(session, now)) return null;
-    if (now - session.lastSeenAt < TOUCH_INTERVAL_MS) return session;
+    if (!session || !isLive(session, now)) {
+      this.cache.delete(hash);
+      return null;
+    }
+    if (now - session.lastSeenAt < TOUCH_INTERVAL_MS) {
+      this.cache.set(hash, session);
+      return session;
+    }
     const idleExpiresAt = Math.min(
       now + this.deps.policy.idleTtl * 1000,
       session.absoluteExpiresAt,
     );
     await this.deps.store.touchSession(session.id, now, idleExpiresAt);
-    return { ...session, lastSeenAt: now, idleExpiresAt };
+    const touched = { ...session, lastSeenAt: now, idleExpiresAt };
+    this.cache.set(hash, touched);
+    return touched;
   }
 
   /** Revoke one of the user's sessions ("sign out this device"). */
@@ -170,6 +193,7 @@ export class SessionManager {
       this.deps.clock.now(),
       [event],
     );
+    this.cache.deleteWhere((s) => s.id === sessionId);
     if (done) await this.deps.onRevoked?.([sessionId]);
     return done;
   }
@@ -197,6 +221,7 @@ export class SessionManager {
       this.deps.clock.now(),
       [event],
     );
+    this.cache.deleteWhere((s) => s.userId === userId && s.id !== exceptId);
     if (ids.length > 0) await this.deps.onRevoked?.(ids);
     return ids.length;
   }
