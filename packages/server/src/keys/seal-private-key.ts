@@ -21,7 +21,11 @@ export function openPrivateKey(wrappingKey: Buffer, kid: string, sealed: string)
   const [version, iv, ciphertext, tag] = sealed.split(".");
   if (version !== "v1" || !iv || !ciphertext || !tag)
     throw new Error(`sealed key ${kid}: unknown format`);
-  const decipher = createDecipheriv("aes-256-gcm", wrappingKey, Buffer.from(iv, "base64url"));
+  // A full 16-byte tag only: GCM otherwise accepts a truncated one (4 bytes and up),
+  // which makes forging an altered sealed key a 2^32 search.
+  const decipher = createDecipheriv("aes-256-gcm", wrappingKey, Buffer.from(iv, "base64url"), {
+    authTagLength: 16,
+  });
   decipher.setAAD(Buffer.from(kid, "utf8"));
   decipher.setAuthTag(Buffer.from(tag, "base64url"));
   return Buffer.concat([decipher.update(Buffer.from(ciphertext, "base64url")), decipher.final()]);
