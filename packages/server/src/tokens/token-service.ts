@@ -170,6 +170,12 @@ export class TokenService {
   async refresh(refreshToken: string, ctx: RequestContext, clientId?: string): Promise<TokenPair> {
     if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) throw new TesseraError("invalid_grant");
     const { clock, policy, grants, refreshKey } = this.deps;
+    // RFC 6749 §6: a token bound to another client is refused before it is
+    // used, so a mismatched request rotates nothing (a grant's client never changes).
+    if (clientId !== undefined) {
+      const owner = await grants.findGrantByTokenHash(sha256(refreshToken));
+      if (owner?.clientId !== clientId) throw new TesseraError("invalid_grant");
+    }
     const child = deriveChildToken(refreshKey, refreshToken);
     const event = (
       type: "refresh_token.rotated" | "refresh_token.reused" | "grant.revoked",
@@ -207,8 +213,6 @@ export class TokenService {
     }
     if (outcome.kind === "invalid") throw new TesseraError("invalid_grant");
     const { grant } = outcome;
-    if (clientId !== undefined && clientId !== grant.clientId)
-      throw new TesseraError("invalid_grant");
     const accessToken = await this.issueAccessToken({
       userId: grant.userId,
       clientId: grant.clientId,
@@ -219,11 +223,17 @@ export class TokenService {
     return { accessToken, refreshToken: child, grant };
   }
 
-  /** The live grant a refresh token belongs to (current or replayable parent), or null. */
+  /**
+   * The live grant a refresh token belongs to (current or replayable parent),
+   * or null. A token two or more generations behind the head is not active:
+   * presenting it would be reuse. (Within the replay grace such a token is
+   * still answered null: introspection errs on the side of "inactive".)
+   */
   async findLiveGrant(refreshToken: string): Promise<Grant | null> {
     if (!REFRESH_TOKEN_PATTERN.test(refreshToken)) return null;
-    const grant = await this.deps.grants.findGrantByTokenHash(sha256(refreshToken));
-    const now = this.deps.clock.now();
+    const { grants, refreshKey, clock } = this.deps;
+    const grant = await grants.findGrantByTokenHash(sha256(refreshToken));
+    const now = clock.now();
     if (
       !grant ||
       grant.revokedAt !== null ||
@@ -231,7 +241,12 @@ export class TokenService {
       now >= grant.absoluteExpiresAt
     )
       return null;
-    return grant;
+    // Children are derived, so the family's next two links can be looked up
+    // by hash: with a grandchild stored, this token's child has been used.
+    const child = deriveChildToken(refreshKey, refreshToken);
+    if (!(await grants.findGrantByTokenHash(sha256(child)))) return grant;
+    const grandchild = deriveChildToken(refreshKey, child);
+    return (await grants.findGrantByTokenHash(sha256(grandchild))) ? null : grant;
   }
 
   /** RFC 7009 for refresh tokens: revoke the grant the token belongs to. */
