@@ -315,3 +315,95 @@ export function expectProblem(res: Response, status: number, code: string): Prob
   expect(typeof body.title).toBe("string");
   return body;
 }
+
+// ---- Tokens: API login, Bearer calls and the OAuth endpoints ----
+
+/** The refresh cookie of `"transport": "cookie"` logins (secure cookies on). */
+export const REFRESH_COOKIE = "__Secure-tessera_refresh";
+
+/** A successful token response (RFC 6749 §5.1). */
+export interface TokenBody {
+  readonly access_token: string;
+  readonly token_type: string;
+  readonly expires_in: number;
+  readonly scope?: string;
+  readonly refresh_token?: string;
+}
+
+/** `POST /api/v1/auth/login` with a JSON body, as an API client sends it (no cookies). */
+export function apiLogin(
+  h: Harness,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return h.app.inject({
+    method: "POST",
+    url: "/api/v1/auth/login",
+    headers: { "content-type": "application/json", ...headers },
+    payload: JSON.stringify(body),
+  });
+}
+
+/** Log in through the API (body transport) and insist it worked. */
+export async function loginForTokens(
+  h: Harness,
+  email: string,
+  password = PASSWORD,
+): Promise<TokenBody & { readonly refresh_token: string }> {
+  const res = await apiLogin(h, { email, password });
+  expect(res.statusCode, res.body).toBe(200);
+  const body = res.json<TokenBody>();
+  expect(body.refresh_token).toBeDefined();
+  return body as TokenBody & { readonly refresh_token: string };
+}
+
+/** POST a form to an `/oauth/*` endpoint. */
+export function oauthPost(
+  h: Harness,
+  path: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return h.app.inject({
+    method: "POST",
+    url: path,
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+    payload: form(fields),
+  });
+}
+
+/** `grant_type=refresh_token` at /oauth/token. */
+export function refreshWith(h: Harness, refreshToken: string): Promise<Response> {
+  return oauthPost(h, "/oauth/token", { grant_type: "refresh_token", refresh_token: refreshToken });
+}
+
+/** `GET /api/v1/me` with `Authorization: Bearer <token>`. */
+export function meWithBearer(h: Harness, token: string): Promise<Response> {
+  return h.app.inject({
+    method: "GET",
+    url: "/api/v1/me",
+    headers: { authorization: `Bearer ${token}` },
+  });
+}
+
+/** The JWT payload, decoded without verification (for assertions only). */
+export function jwtPayload(token: string): Record<string, unknown> {
+  const payload = token.split(".")[1] ?? "";
+  return JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
+}
+
+/** Everything a token request could change, to compare before and after an attack. */
+export function tokenSnapshot(h: Harness): {
+  readonly grants: unknown[];
+  readonly refreshTokens: unknown[];
+  readonly clients: unknown[];
+  readonly auditCount: number;
+} {
+  const all = (sql: string) => h.db.prepare(sql).all();
+  return {
+    grants: all("SELECT * FROM grants ORDER BY id"),
+    refreshTokens: all("SELECT * FROM refresh_tokens ORDER BY hash"),
+    clients: all("SELECT * FROM clients ORDER BY id"),
+    auditCount: (h.db.prepare("SELECT count(*) AS n FROM audit_events").get() as { n: number }).n,
+  };
+}
