@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import type { JWK } from "jose";
 import { newEvent } from "../audit/new-event.js";
+import { ConfigError } from "../config/config-error.js";
 import type { Clock } from "../shared/clock.js";
 import type { Random } from "../shared/random.js";
 import { generateSigningKey } from "./generate-signing-key.js";
@@ -36,6 +37,18 @@ interface Snapshot {
   readonly verifiers: ReadonlyMap<string, { key: KeyObject; alg: SigningAlg }>;
 }
 
+/** Open a sealed key, or explain the one likely cause: a different secret. */
+function unseal(wrappingKey: Buffer, kid: string, sealed: string): Buffer {
+  try {
+    return openPrivateKey(wrappingKey, kid, sealed);
+  } catch (error) {
+    throw new ConfigError(
+      `TESSERA_SECRET: signing key ${kid} cannot be opened with this secret; restore the secret it was sealed with (the TESSERA_SECRET value or <data dir>/secret file) — see docs/operations.md`,
+      { cause: error },
+    );
+  }
+}
+
 /**
  * Signing keys in use: the current signer, the published JWKS, rotation on a
  * schedule and on demand. Reads are served from a snapshot refreshed every
@@ -69,7 +82,7 @@ export class KeyManager {
           kid: current.kid,
           alg: current.alg,
           privateKey: createPrivateKey({
-            key: openPrivateKey(wrappingKey, current.kid, current.sealedPrivateKey),
+            key: unseal(wrappingKey, current.kid, current.sealedPrivateKey),
             format: "der",
             type: "pkcs8",
           }),

@@ -33,7 +33,11 @@ describe("what a login may put into tokens", () => {
     await createUser(h, "ada@example.com");
     const before = tokenSnapshot(h);
     for (const scope of ["admin", "api admin", "superuser"]) {
-      const res = await apiLogin(h, { email: "ada@example.com", password: "correct horse battery staple", scope });
+      const res = await apiLogin(h, {
+        email: "ada@example.com",
+        password: "correct horse battery staple",
+        scope,
+      });
       expectProblem(res, 400, "invalid_request");
     }
     expect(tokenSnapshot(h).grants).toEqual(before.grants);
@@ -58,7 +62,9 @@ describe("what a login may put into tokens", () => {
       client_id: "mobile-app",
     });
     expect(known.statusCode, known.body).toBe(200);
-    expect(jwtPayload(known.json<{ access_token: string }>().access_token).client_id).toBe("mobile-app");
+    expect(jwtPayload(known.json<{ access_token: string }>().access_token).client_id).toBe(
+      "mobile-app",
+    );
   });
 });
 
@@ -69,7 +75,8 @@ describe("introspection of a disabled user's token", () => {
     const { access_token } = await loginForTokens(h, "ada@example.com");
     await registerClient("resource-server");
     const basic = `Basic ${Buffer.from(`resource-server:${SECRET}`).toString("base64")}`;
-    const introspect = () => oauthPost(h, "/oauth/introspect", { token: access_token }, { authorization: basic });
+    const introspect = () =>
+      oauthPost(h, "/oauth/introspect", { token: access_token }, { authorization: basic });
 
     expect((await introspect()).json<{ active: boolean }>().active).toBe(true);
     const deps = { clock: h.clock, random: h.tessera.accounts.random };

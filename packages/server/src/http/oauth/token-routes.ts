@@ -137,8 +137,10 @@ export function oauthRoutes(app: FastifyInstance, ctx: RouteContext): void {
         };
       }
       const claims = await tokens.verify(token).catch(() => null);
+      // A token of a disabled or deleted user is no longer active either.
+      const user = claims ? await ctx.deps.accounts.users.findUserById(claims.sub) : null;
       // RFC 7662 §2.2: an inactive token gets exactly {"active": false}.
-      if (!claims) return { active: false };
+      if (!claims || !user || user.disabledAt !== null) return { active: false };
       return { active: true, token_type: "Bearer", ...claims };
     },
   );

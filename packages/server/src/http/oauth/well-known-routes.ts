@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { SUPPORTED_SCOPES } from "../api/auth-routes.js";
 import type { RouteContext } from "../route-context.js";
 
 export function wellKnownRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -29,7 +30,7 @@ export function wellKnownRoutes(app: FastifyInstance, ctx: RouteContext): void {
         jwks_uri: `${base}/.well-known/jwks.json`,
         grant_types_supported: ["refresh_token"],
         response_types_supported: [],
-        scopes_supported: ["api"],
+        scopes_supported: [...SUPPORTED_SCOPES],
         token_endpoint_auth_methods_supported: ["none"],
         revocation_endpoint_auth_methods_supported: ["none"],
         introspection_endpoint_auth_methods_supported: ["client_secret_basic"],
