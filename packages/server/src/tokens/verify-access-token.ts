@@ -5,6 +5,7 @@ import {
   type JWTPayload,
   jwtVerify,
   type KeyObject,
+  type ProtectedHeaderParameters,
 } from "jose";
 import type { AccessTokenClaims } from "./access-token-claims.js";
 
@@ -56,6 +57,33 @@ function isCanonicalBase64url(segment: string): boolean {
 }
 
 /**
+ * The JWS-layer checks that run before any key is looked up: size, exactly
+ * three segments of canonical base64url, a protected header that parses, an
+ * allowed `alg` (never `none` or HMAC) and no key-carrying header (`jku`,
+ * `x5u`, `jwk`, `x5c`). Returns the protected header; throws InvalidTokenError.
+ * The signature is not checked here.
+ */
+export function checkCompactJws(token: string): ProtectedHeaderParameters & { alg: string } {
+  if (token.length > MAX_TOKEN_BYTES) throw new InvalidTokenError("too large");
+  if (!SHAPE.test(token)) throw new InvalidTokenError("not a compact JWS");
+  const segments = token.split(".");
+  if (!segments.every(isCanonicalBase64url)) throw new InvalidTokenError("non-canonical base64url");
+
+  let header: ProtectedHeaderParameters;
+  try {
+    header = decodeProtectedHeader(token);
+  } catch {
+    throw new InvalidTokenError("malformed header");
+  }
+  if (typeof header.alg !== "string" || !ALGS.has(header.alg))
+    throw new InvalidTokenError("algorithm not allowed");
+  for (const name of FORBIDDEN_HEADERS) {
+    if (name in header) throw new InvalidTokenError(`header ${name} not allowed`);
+  }
+  return header as ProtectedHeaderParameters & { alg: string };
+}
+
+/**
  * Verify a compact JWS access token: size and shape first, then the header
  * (alg must match the key's alg, no key-carrying headers, `typ` at+jwt),
  * then signature and claims with jose (`iss`, `aud` exact; `exp`, `iat`,
@@ -69,22 +97,7 @@ export async function verifyAccessToken(
   resolveKey: KeyResolver,
   options: VerifyOptions,
 ): Promise<AccessTokenClaims> {
-  if (token.length > MAX_TOKEN_BYTES) throw new InvalidTokenError("too large");
-  if (!SHAPE.test(token)) throw new InvalidTokenError("not a compact JWS");
-  const segments = token.split(".");
-  if (!segments.every(isCanonicalBase64url)) throw new InvalidTokenError("non-canonical base64url");
-
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch {
-    throw new InvalidTokenError("malformed header");
-  }
-  if (typeof header.alg !== "string" || !ALGS.has(header.alg))
-    throw new InvalidTokenError("algorithm not allowed");
-  for (const name of FORBIDDEN_HEADERS) {
-    if (name in header) throw new InvalidTokenError(`header ${name} not allowed`);
-  }
+  const header = checkCompactJws(token);
   if (header.typ !== "at+jwt" && header.typ !== "application/at+jwt")
     throw new InvalidTokenError("typ is not at+jwt");
   if (typeof header.kid !== "string" || header.kid.length === 0 || header.kid.length > 128) {
