@@ -126,7 +126,9 @@ export async function verifyAccessToken(
     if (error instanceof errors.JOSEError) throw new InvalidTokenError(error.code);
     throw new InvalidTokenError("verification failed");
   }
-  for (const claim of ["client_id", "sid", "scope"] as const) {
+  // jose checks only that `sub` and `jti` are present; the denylist and the user
+  // lookup need strings.
+  for (const claim of ["sub", "jti", "client_id", "sid", "scope"] as const) {
     if (typeof payload[claim] !== "string") throw new InvalidTokenError(`claim ${claim} missing`);
   }
   if (typeof payload.auth_time !== "number") throw new InvalidTokenError("claim auth_time missing");
