@@ -96,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         securitySchemes: {
           bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
           clientBasic: { type: "http", scheme: "basic" },
+          sessionCookie: { type: "apiKey", in: "cookie", name: "__Host-tessera_session" },
         },
       },
     },
