@@ -80,6 +80,9 @@ export function checkCompactJws(token: string): ProtectedHeaderParameters & { al
   for (const name of FORBIDDEN_HEADERS) {
     if (name in header) throw new InvalidTokenError(`header ${name} not allowed`);
   }
+  // Tessera never issues `crit`. RFC 7515 §4.1.11 only demands refusing
+  // unknown extensions; refusing all of them also shuts out `b64` variants.
+  if ("crit" in header) throw new InvalidTokenError("header crit not allowed");
   return header as ProtectedHeaderParameters & { alg: string };
 }
 
