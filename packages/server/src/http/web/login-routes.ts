@@ -1,11 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import { authenticate } from "../../accounts/authenticate.js";
 import { TesseraError } from "../../shared/errors.js";
-import { baseCookieOptions, cookieNames, setSessionCookie, singleCookie } from "../cookies.js";
+import { baseCookieOptions, cookieNames, singleCookie } from "../cookies.js";
 import { requestContext } from "../request-context.js";
 import { safeReturnTo } from "../return-to.js";
 import { formFields, preSessionFormToken, type RouteContext, sendHtml } from "../route-context.js";
 import { loginPage } from "../views/auth-pages.js";
+import { startWebSession } from "./start-web-session.js";
 
 /** Device cookies live as long as Chromium allows any cookie (400 days). */
 const DEVICE_COOKIE_MAX_AGE = 400 * 86_400;
@@ -52,27 +53,7 @@ export function loginRoutes(app: FastifyInstance, ctx: RouteContext): void {
           },
           context,
         );
-        // Never adopt a session the browser already had (fixation): end it, start a new one.
-        const previous = await ctx.auth.optional(request);
-        if (previous)
-          await ctx.deps.sessions.revoke(
-            previous.user.id,
-            previous.session.id,
-            context,
-            "replaced_by_login",
-          );
-        const { session, token } = await ctx.deps.sessions.start(
-          result.user.id,
-          context,
-          ["pwd"],
-          [result.event],
-        );
-        setSessionCookie(
-          reply,
-          config,
-          token,
-          (session.absoluteExpiresAt - session.createdAt) / 1000,
-        );
+        await startWebSession(ctx, request, reply, result.user.id, [result.event]);
         reply.setCookie(names.device, result.deviceToken, {
           ...baseCookieOptions(config),
           maxAge: DEVICE_COOKIE_MAX_AGE,

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { registerUser } from "../../accounts/register-user.js";
 import { TesseraError } from "../../shared/errors.js";
-import { setSessionCookie } from "../cookies.js";
 import { requestContext } from "../request-context.js";
 import { formFields, preSessionFormToken, type RouteContext, sendHtml } from "../route-context.js";
 import { errorPage, registerPage } from "../views/auth-pages.js";
+import { startWebSession } from "./start-web-session.js";
 
 const messages: Record<string, string> = {
   invalid_email: "Enter a valid email address.",
@@ -45,21 +45,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
           { email: body.email, password: body.password, actor: "self", via: "web" },
           context,
         );
-        const previous = await ctx.auth.optional(request);
-        if (previous)
-          await ctx.deps.sessions.revoke(
-            previous.user.id,
-            previous.session.id,
-            context,
-            "replaced_by_login",
-          );
-        const { session, token } = await ctx.deps.sessions.start(user.id, context, ["pwd"]);
-        setSessionCookie(
-          reply,
-          config,
-          token,
-          (session.absoluteExpiresAt - session.createdAt) / 1000,
-        );
+        await startWebSession(ctx, request, reply, user.id);
         return reply.redirect("/account", 303);
       } catch (error) {
         if (!(error instanceof TesseraError)) throw error;

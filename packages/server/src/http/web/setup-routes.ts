@@ -1,14 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import { completeSetup } from "../../accounts/first-admin.js";
 import { TesseraError } from "../../shared/errors.js";
-import { setSessionCookie } from "../cookies.js";
 import { requestContext } from "../request-context.js";
 import { formFields, preSessionFormToken, type RouteContext, sendHtml } from "../route-context.js";
 import { setupPage } from "../views/auth-pages.js";
+import { startWebSession } from "./start-web-session.js";
 
 export function setupRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  const { config } = ctx.deps;
-
   app.get("/setup", async (request, reply) => {
     const token = (request.query as Record<string, unknown>).token;
     if (typeof token !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(token))
@@ -36,23 +34,7 @@ export function setupRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const context = requestContext(request);
       try {
         const admin = await completeSetup(ctx.deps.accounts, body, context);
-        // As on login: never keep a session the browser already had.
-        const previous = await ctx.auth.optional(request);
-        if (previous) {
-          await ctx.deps.sessions.revoke(
-            previous.user.id,
-            previous.session.id,
-            context,
-            "replaced_by_login",
-          );
-        }
-        const { session, token } = await ctx.deps.sessions.start(admin.id, context, ["pwd"]);
-        setSessionCookie(
-          reply,
-          config,
-          token,
-          (session.absoluteExpiresAt - session.createdAt) / 1000,
-        );
+        await startWebSession(ctx, request, reply, admin.id);
         return reply.redirect("/account", 303);
       } catch (error) {
         if (
