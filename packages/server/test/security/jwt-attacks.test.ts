@@ -834,13 +834,21 @@ describe("JWS JSON serialization", () => {
   );
 });
 
+/**
+ * "Fast" means no work proportional to the input's size beyond a scan: a
+ * backtracking regex or a parse of 1 MB would take seconds. The bound is
+ * loose on purpose so a loaded CI machine cannot make the suite flaky; the
+ * size checks' reasons (below) pin down *why* the token was refused.
+ */
+const FAST_MS = 2000;
+
 describe("oversized tokens and headers", () => {
   it("refuses a 9 KB validly signed token fast", async () => {
     const token = await forge({ claims: { pad: "x".repeat(7 * 1024) } });
     expect(token.length).toBeGreaterThan(8192);
     expect(token.length).toBeLessThan(10 * 1024);
     const ms = await expectRefused(bearer(token));
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(FAST_MS);
     expect(await reasonOf(token)).toBe("too large");
   });
 
@@ -848,7 +856,7 @@ describe("oversized tokens and headers", () => {
     const [header, , signature] = loginAccessToken.split(".");
     const token = `${header}.${"A".repeat(1024 * 1024)}.${signature}`;
     const ms = await expectRefused(bearer(token));
-    expect(ms).toBeLessThan(200);
+    expect(ms).toBeLessThan(FAST_MS);
   });
 
   it("refuses huge Authorization headers of any shape fast", async () => {
@@ -860,7 +868,7 @@ describe("oversized tokens and headers", () => {
       `Basic ${"A".repeat(mb)}`,
       `${"B".repeat(mb)}`,
     ]) {
-      expect(await expectRefused(header)).toBeLessThan(200);
+      expect(await expectRefused(header)).toBeLessThan(FAST_MS);
     }
   });
 
@@ -912,7 +920,7 @@ describe("oversized tokens and headers", () => {
         const before = state();
         const { status, ms } = await rawRequest(`Bearer ${"a".repeat(size)}`);
         expect(statuses).toContain(status);
-        expect(ms).toBeLessThan(200);
+        expect(ms).toBeLessThan(FAST_MS);
         expect(state()).toEqual(before);
       },
     );
