@@ -27,7 +27,24 @@ export const serveCommand: Command = {
         "using the generated key-encryption key; set TESSERA_SECRET in production",
       );
     }
-    const address = await app.listen({ port: config.port, host: config.host });
+    let address: string;
+    try {
+      address = await app.listen({ port: config.port, host: config.host });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== "EADDRINUSE" && code !== "EACCES" && code !== "EADDRNOTAVAIL") throw error;
+      await tessera.close();
+      const why =
+        code === "EADDRINUSE"
+          ? "is already in use"
+          : code === "EACCES"
+            ? "needs privileges"
+            : "is not available here";
+      io.err(
+        `tessera: cannot listen on ${config.host}:${config.port}: the address ${why}; set PORT (and HOST) to a free address`,
+      );
+      return 1;
+    }
     io.out(`Tessera listening on ${address} (issuer ${config.issuer})`);
 
     await warmUpAuthentication(tessera.accounts);
