@@ -1,10 +1,32 @@
 // A separate process that runs autocannon on request (over the IPC channel),
 // so the load generator does not share an event loop with the bench driver.
+//
+// Extra option (functions cannot cross IPC): `rotateHeader: { name, values }`
+// sends each request with the next value in turn, one counter shared by all
+// connections (e.g. 1 000 distinct Bearer tokens round-robin).
 import autocannon from "autocannon";
+
+function rotating({ name, values }) {
+  let next = 0;
+  return [
+    {
+      setupRequest(request) {
+        const value = values[next];
+        next = next + 1 === values.length ? 0 : next + 1;
+        return { ...request, headers: { ...request.headers, [name]: value } };
+      },
+    },
+  ];
+}
 
 process.on("message", async ({ id, options }) => {
   try {
-    const result = await autocannon({ ...options, setupClient: undefined });
+    const { rotateHeader, ...rest } = options;
+    const result = await autocannon({
+      ...rest,
+      ...(rotateHeader ? { requests: rotating(rotateHeader) } : {}),
+      setupClient: undefined,
+    });
     process.send({
       id,
       result: {

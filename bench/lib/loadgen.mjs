@@ -1,9 +1,11 @@
-// Client for loadgen-worker.mjs: one long-lived load-generator process.
+// Client for loadgen-worker.mjs (or another worker speaking the same IPC
+// protocol): one long-lived load-generator process.
 import { fork } from "node:child_process";
 import { onExit } from "./server.mjs";
 
-export function startLoadGenerator() {
-  const child = fork(new URL("./loadgen-worker.mjs", import.meta.url), [], {
+/** @param worker the worker script (default autocannon's; refresh-client-worker.mjs for chains) */
+export function startLoadGenerator(worker = new URL("./loadgen-worker.mjs", import.meta.url)) {
+  const child = fork(worker, [], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const removeCleanup = onExit(() => {
