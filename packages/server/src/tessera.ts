@@ -56,6 +56,33 @@ export function openStores(config: Config): Stores {
   return createSqliteStores(join(config.dataDir, "tessera.db"));
 }
 
+/** File-system failures in the data folder are configuration problems: say what to set. */
+function inDataDir<T>(config: Config, open: () => T): T {
+  try {
+    return open();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (
+      code &&
+      [
+        "EACCES",
+        "EPERM",
+        "EROFS",
+        "ENOTDIR",
+        "ENOENT",
+        "SQLITE_CANTOPEN",
+        "SQLITE_READONLY",
+      ].includes(code)
+    ) {
+      throw new ConfigError(
+        `TESSERA_DATA_DIR=${config.dataDir}: cannot use this folder (${code}); set TESSERA_DATA_DIR to a folder this user can write`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
 /**
  * The composition root: the only place that wires stores, features and the
  * HTTP layer together.
@@ -69,8 +96,8 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const secret = loadMasterSecret(config.secret, config.dataDir);
-  const stores = options.stores ?? openStores(config);
+  const secret = inDataDir(config, () => loadMasterSecret(config.secret, config.dataDir));
+  const stores = options.stores ?? inDataDir(config, () => openStores(config));
   const accounts: AccountDeps = {
     users: stores.users,
     audit: stores.audit,

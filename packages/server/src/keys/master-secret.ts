@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ensureDir } from "../shared/ensure-dir.js";
 
 export interface MasterSecret {
   readonly key: Buffer;
@@ -21,7 +22,7 @@ export function loadMasterSecret(configured: Buffer | null, dataDir: string): Ma
   if (configured) return { key: configured, source: "env", file: null };
   const file = join(dataDir, SECRET_FILE);
   if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    ensureDir(dataDir);
     // `wx`: never overwrite a secret another process just wrote.
     try {
       writeFileSync(file, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600, flag: "wx" });

@@ -1,4 +1,6 @@
+import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, freePort, killAll, removeDir, runCli, tempDir } from "../e2e/processes.js";
 
@@ -31,4 +33,35 @@ describe("tessera serve on a busy port", () => {
     );
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
+});
+
+describe("tessera serve with an unusable TESSERA_DATA_DIR", () => {
+  const cases = [
+    [
+      "a path under a regular file",
+      () => {
+        const file = join(dataDir, "not-a-folder");
+        writeFileSync(file, "x");
+        return join(file, "data");
+      },
+      "ENOTDIR",
+    ],
+    // Node's recursive mkdir spins forever here; ours must answer at once.
+    ["a path inside /proc", () => "/proc/tessera-nope/data", "ENOENT"],
+  ] as const;
+
+  for (const [label, dir, code] of cases) {
+    it(`refuses ${label} with one line naming the variable, exit 78`, async () => {
+      const target = dir();
+      const result = await runCli(["serve"], {
+        env: { PORT: String(port), TESSERA_DATA_DIR: target, LOG_LEVEL: "warn" },
+        timeoutMs: 10_000,
+      });
+      expect(result.code).toBe(78);
+      expect(result.stderr).toContain(
+        `TESSERA_DATA_DIR=${target}: cannot use this folder (${code}); set TESSERA_DATA_DIR`,
+      );
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
 });

@@ -1,6 +1,6 @@
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { ensureDir } from "../../shared/ensure-dir.js";
 import { migrations } from "./migrations.js";
 
 export type SqliteDatabase = Database.Database;
@@ -11,7 +11,7 @@ export type SqliteDatabase = Database.Database;
  * `":memory:"` gives a private database (tests).
  */
 export function openDatabase(file: string, { migrate = true } = {}): SqliteDatabase {
-  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  if (file !== ":memory:") ensureDir(dirname(file));
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
