@@ -21,6 +21,16 @@ export const eventTypes = [
   "refresh_token.rotated",
   "refresh_token.reused",
   "client.created",
+  // Revocation (issue 4): a user's whole access ended (log out everywhere,
+  // admin revoke), one access token revoked by id.
+  "user.revoked",
+  "access_token.revoked",
+  // Detection rules: each of these raises an alert (webhook type = event type).
+  "revoked_token.used",
+  "login.failure_burst",
+  "login.new_device",
+  // Retention pruned the oldest events; carries the anchor verify starts from.
+  "audit.pruned",
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];
