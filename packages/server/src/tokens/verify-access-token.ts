@@ -17,7 +17,8 @@ import type { AccessTokenClaims } from "./access-token-claims.js";
 /** Tokens over this size are refused before any parsing. */
 export const MAX_TOKEN_BYTES = 8192;
 
-const ALGS = new Set(["ES256", "EdDSA", "RS256"]);
+const ALG_LIST = ["ES256", "EdDSA", "RS256"];
+const ALGS = new Set(ALG_LIST);
 const SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const FORBIDDEN_HEADERS = ["jku", "x5u", "jwk", "x5c"] as const;
 
@@ -45,15 +46,52 @@ export class InvalidTokenError extends Error {
   }
 }
 
+const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 /**
- * Unpadded base64url whose last character carries no stray bits: decoding and
- * re-encoding gives the same text. jose alone accepts padded, non-canonical
- * and whitespace-broken segments on Node 20, which would give one token many
- * spellings.
+ * Unpadded base64url whose last character carries no stray bits, so decoding
+ * and re-encoding gives the same text. jose alone accepts padded,
+ * non-canonical and whitespace-broken segments on Node 20, which would give
+ * one token many spellings. The alphabet is checked by SHAPE; this is O(1).
  */
 function isCanonicalBase64url(segment: string): boolean {
-  if (segment.length % 4 === 1) return false;
-  return Buffer.from(segment, "base64url").toString("base64url") === segment;
+  const tail = segment.length % 4;
+  if (tail === 0) return true;
+  if (tail === 1) return false;
+  const last = BASE64URL.indexOf(segment[segment.length - 1] as string);
+  // 2 chars carry 8 bits (4 stray), 3 chars carry 16 bits (2 stray).
+  return (last & (tail === 2 ? 0b1111 : 0b11)) === 0;
+}
+
+/** Size, exactly three segments of canonical base64url. Throws InvalidTokenError. */
+function checkCompactShape(token: string): void {
+  if (token.length > MAX_TOKEN_BYTES) throw new InvalidTokenError("too large");
+  if (!SHAPE.test(token)) throw new InvalidTokenError("not a compact JWS");
+  const first = token.indexOf(".");
+  const second = token.indexOf(".", first + 1);
+  if (
+    !isCanonicalBase64url(token.slice(0, first)) ||
+    !isCanonicalBase64url(token.slice(first + 1, second)) ||
+    !isCanonicalBase64url(token.slice(second + 1))
+  )
+    throw new InvalidTokenError("non-canonical base64url");
+}
+
+/**
+ * An allowed `alg` (never `none` or HMAC), no key-carrying header (`jku`,
+ * `x5u`, `jwk`, `x5c`) and no `crit`. Throws InvalidTokenError.
+ */
+function checkProtectedHeader(
+  header: ProtectedHeaderParameters,
+): asserts header is ProtectedHeaderParameters & { alg: string } {
+  if (typeof header.alg !== "string" || !ALGS.has(header.alg))
+    throw new InvalidTokenError("algorithm not allowed");
+  for (const name of FORBIDDEN_HEADERS) {
+    if (name in header) throw new InvalidTokenError(`header ${name} not allowed`);
+  }
+  // Tessera never issues `crit`. RFC 7515 §4.1.11 only demands refusing
+  // unknown extensions; refusing all of them also shuts out `b64` variants.
+  if ("crit" in header) throw new InvalidTokenError("header crit not allowed");
 }
 
 /**
@@ -64,26 +102,15 @@ function isCanonicalBase64url(segment: string): boolean {
  * The signature is not checked here.
  */
 export function checkCompactJws(token: string): ProtectedHeaderParameters & { alg: string } {
-  if (token.length > MAX_TOKEN_BYTES) throw new InvalidTokenError("too large");
-  if (!SHAPE.test(token)) throw new InvalidTokenError("not a compact JWS");
-  const segments = token.split(".");
-  if (!segments.every(isCanonicalBase64url)) throw new InvalidTokenError("non-canonical base64url");
-
+  checkCompactShape(token);
   let header: ProtectedHeaderParameters;
   try {
     header = decodeProtectedHeader(token);
   } catch {
     throw new InvalidTokenError("malformed header");
   }
-  if (typeof header.alg !== "string" || !ALGS.has(header.alg))
-    throw new InvalidTokenError("algorithm not allowed");
-  for (const name of FORBIDDEN_HEADERS) {
-    if (name in header) throw new InvalidTokenError(`header ${name} not allowed`);
-  }
-  // Tessera never issues `crit`. RFC 7515 §4.1.11 only demands refusing
-  // unknown extensions; refusing all of them also shuts out `b64` variants.
-  if ("crit" in header) throw new InvalidTokenError("header crit not allowed");
-  return header as ProtectedHeaderParameters & { alg: string };
+  checkProtectedHeader(header);
+  return header;
 }
 
 /**
@@ -100,25 +127,33 @@ export async function verifyAccessToken(
   resolveKey: KeyResolver,
   options: VerifyOptions,
 ): Promise<AccessTokenClaims> {
-  const header = checkCompactJws(token);
-  if (header.typ !== "at+jwt" && header.typ !== "application/at+jwt")
-    throw new InvalidTokenError("typ is not at+jwt");
-  if (typeof header.kid !== "string" || header.kid.length === 0 || header.kid.length > 128) {
-    throw new InvalidTokenError("missing or malformed kid");
-  }
-  const key = await resolveKey(header.kid);
-  if (!key) throw new InvalidTokenError("unknown kid");
-  if (key.alg !== header.alg) throw new InvalidTokenError("alg does not match the key");
+  checkCompactShape(token);
+  // The header checks run inside jose's key callback, on the header jose has
+  // parsed, so it is decoded once; no key is resolved for a refused header.
+  let headerChecked = false;
+  const keyFor = async (header: ProtectedHeaderParameters) => {
+    checkProtectedHeader(header);
+    if (header.typ !== "at+jwt" && header.typ !== "application/at+jwt")
+      throw new InvalidTokenError("typ is not at+jwt");
+    if (typeof header.kid !== "string" || header.kid.length === 0 || header.kid.length > 128) {
+      throw new InvalidTokenError("missing or malformed kid");
+    }
+    const key = await resolveKey(header.kid);
+    if (!key) throw new InvalidTokenError("unknown kid");
+    if (key.alg !== header.alg) throw new InvalidTokenError("alg does not match the key");
+    headerChecked = true;
+    return key.key;
+  };
 
   const now = options.now ?? Date.now;
   const clockTolerance = options.clockTolerance ?? 30;
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, key.key, {
-      algorithms: [key.alg],
+    ({ payload } = await jwtVerify(token, keyFor, {
+      algorithms: ALG_LIST,
       issuer: options.issuer,
       audience: options.audience as string | string[],
-      typ: header.typ,
+      typ: "at+jwt",
       requiredClaims: ["exp", "iat", "jti", "sub"],
       clockTolerance,
       // A generous age bound whose real job is refusing an `iat` in the future.
@@ -126,6 +161,10 @@ export async function verifyAccessToken(
       currentDate: new Date(now()),
     }));
   } catch (error) {
+    if (error instanceof InvalidTokenError) throw error;
+    // jose refused the header before our checks ran (it did not parse, say):
+    // name the reason the way checkCompactJws does.
+    if (!headerChecked) checkCompactJws(token);
     if (error instanceof errors.JOSEError) throw new InvalidTokenError(error.code);
     throw new InvalidTokenError("verification failed");
   }
