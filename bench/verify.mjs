@@ -174,7 +174,11 @@ async function prepare(alg) {
   // The same TokenService wiring as createTessera, except a one-entry cache:
   // cycling through many tokens, every verify is a miss.
   const missService = new TokenService({
-    keys: { signer: () => tessera.keys.signer(), verificationKey: resolveKey },
+    keys: {
+      signer: () => tessera.keys.signer(),
+      verificationKey: resolveKey,
+      isPublished: (kid) => tessera.keys.isPublished(kid),
+    },
     grants: tessera.stores.grants,
     clock: tessera.clock,
     random: tessera.accounts.random,

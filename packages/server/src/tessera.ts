@@ -121,7 +121,11 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
   const denylist = new Denylist();
   bus.subscribe((entry) => denylist.add(entry));
   const tokens = new TokenService({
-    keys: { signer: () => keys.signer(), verificationKey: (kid) => keys.verificationKey(kid) },
+    keys: {
+      signer: () => keys.signer(),
+      verificationKey: (kid) => keys.verificationKey(kid),
+      isPublished: (kid) => keys.isPublished(kid),
+    },
     grants: stores.grants,
     clock,
     random,

@@ -16,6 +16,7 @@ export const eventTypes = [
   "signing_key.created",
   "signing_key.rotated",
   "signing_key.retired",
+  "signing_key.revoked",
   "grant.created",
   "grant.revoked",
   "refresh_token.rotated",

@@ -6,7 +6,7 @@ import type { Clock } from "../shared/clock.js";
 import type { Random } from "../shared/random.js";
 import { generateSigningKey } from "./generate-signing-key.js";
 import { openPrivateKey } from "./seal-private-key.js";
-import type { KeyStore, SigningAlg, SigningKeyRecord } from "./signing-key.js";
+import type { KeyState, KeyStore, SigningAlg, SigningKeyRecord } from "./signing-key.js";
 
 export interface KeyManagerOptions {
   readonly store: KeyStore;
@@ -104,10 +104,15 @@ export class KeyManager {
   }
 
   private events(
-    type: "signing_key.created" | "signing_key.rotated" | "signing_key.retired",
+    type:
+      | "signing_key.created"
+      | "signing_key.rotated"
+      | "signing_key.retired"
+      | "signing_key.revoked",
     details: Record<string, unknown>,
+    actor = "system",
   ) {
-    return newEvent(this.options, type, "success", { actor: "system", details });
+    return newEvent(this.options, type, "success", { actor, details });
   }
 
   /** Create the first current and next keys if the store has none (safe to race). */
@@ -154,6 +159,43 @@ export class KeyManager {
     if (now - this.lastMissReload < 1000) return null;
     this.lastMissReload = now;
     return (await this.fresh(true)).verifiers.get(kid) ?? null;
+  }
+
+  /**
+   * Whether `kid` is still published, from the snapshot without waiting: the
+   * verified-token cache asks on every hit, so tokens of a withdrawn key stop
+   * within one snapshot period even when no cache miss triggers a reload.
+   */
+  isPublished(kid: string): boolean {
+    const snapshot = this.snapshot;
+    if (!snapshot) return false;
+    if (this.options.clock.now() - snapshot.loadedAt >= this.cacheTtl) {
+      // Reload in the background; a failure surfaces on the next awaited read.
+      this.fresh().catch(() => {});
+    }
+    return snapshot.verifiers.has(kid);
+  }
+
+  /**
+   * Withdraw a compromised key now (`tessera keys revoke`): it leaves the
+   * JWKS, and tokens it signed are refused here at once and on every other
+   * instance within `cacheTtlMs`. A withdrawn current key is replaced by the
+   * published next key; a fresh next key is published. Returns the state the
+   * key was in, or null when it is unknown or already retired.
+   */
+  async revoke(kid: string, actor: string): Promise<KeyState | null> {
+    const { store, clock, wrappingKey, alg } = this.options;
+    const now = clock.now();
+    const replacement = await generateSigningKey(alg, wrappingKey, now);
+    const was = await store.revokeKey(kid, now, replacement, (was) => [
+      this.events(
+        "signing_key.revoked",
+        { kid, was, ...(was === "retiring" ? {} : { next: replacement.kid }) },
+        actor,
+      ),
+    ]);
+    await this.fresh(true);
+    return was;
   }
 
   async listKeys(): Promise<SigningKeyRecord[]> {

@@ -60,4 +60,17 @@ export interface KeyStore {
   rotateKeys(plan: RotationPlan, events: readonly AuditEventInput[]): Promise<boolean>;
   /** retiring → retired for keys whose `retireAfter` has passed; returns their kids. */
   retireKeys(now: number, events: (kid: string) => readonly AuditEventInput[]): Promise<string[]>;
+  /**
+   * Withdraw a compromised key at once, atomically: it becomes `retired`
+   * (leaves the JWKS). A withdrawn `current` key is replaced by the `next`
+   * one; a withdrawn `current` or `next` key is followed by `replacement` as
+   * the new `next`. Returns the state the key was in, or null (unknown or
+   * already retired: nothing written).
+   */
+  revokeKey(
+    kid: string,
+    at: number,
+    replacement: SigningKeyRecord,
+    events: (was: Exclude<KeyState, "retired">) => readonly AuditEventInput[],
+  ): Promise<Exclude<KeyState, "retired"> | null>;
 }

@@ -12,7 +12,7 @@ import type { AccessTokenClaims } from "./access-token-claims.js";
 import type { Grant, GrantStore } from "./grant.js";
 import { deriveChildToken, newRefreshToken, REFRESH_TOKEN_PATTERN } from "./refresh-token.js";
 import type { VerifiedTokenCache } from "./verified-token-cache.js";
-import { type KeyResolver, verifyAccessToken } from "./verify-access-token.js";
+import { type KeyResolver, verifyAccessTokenWithKid } from "./verify-access-token.js";
 
 export interface TokenPolicy {
   readonly issuer: string;
@@ -30,7 +30,12 @@ export interface TokenPolicy {
 }
 
 export interface TokenServiceDeps {
-  readonly keys: { signer(): Promise<Signer>; verificationKey: KeyResolver };
+  readonly keys: {
+    signer(): Promise<Signer>;
+    verificationKey: KeyResolver;
+    /** Whether `kid` is still published (sync; a withdrawn key's cached tokens stop at once). */
+    isPublished(kid: string): boolean;
+  };
   readonly grants: GrantStore;
   readonly clock: Clock;
   readonly random: Random;
@@ -106,19 +111,25 @@ export class TokenService {
   async verify(token: string): Promise<AccessTokenClaims> {
     const { clock, cache, denylist, policy } = this.deps;
     const now = clock.now();
-    let claims = cache.get(token, now);
+    const hit = cache.get(token, now);
+    let claims = hit?.claims;
+    if (hit && !this.deps.keys.isPublished(hit.kid)) {
+      cache.delete(token);
+      claims = undefined;
+    }
     if (!claims) {
       try {
-        claims = await verifyAccessToken(token, this.deps.keys.verificationKey, {
+        const verified = await verifyAccessTokenWithKid(token, this.deps.keys.verificationKey, {
           issuer: policy.issuer,
           audience: policy.audience,
           clockTolerance: policy.clockLeeway,
           now: () => now,
         });
+        claims = verified.claims;
+        cache.set(token, claims, verified.kid);
       } catch (error) {
         throw new TesseraError("invalid_token", { cause: error });
       }
-      cache.set(token, claims);
     }
     if (denylist.isRevoked(claims)) throw new TesseraError("invalid_token", { detail: "revoked" });
     return claims;

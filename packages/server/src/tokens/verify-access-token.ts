@@ -127,7 +127,17 @@ export async function verifyAccessToken(
   resolveKey: KeyResolver,
   options: VerifyOptions,
 ): Promise<AccessTokenClaims> {
+  return (await verifyAccessTokenWithKid(token, resolveKey, options)).claims;
+}
+
+/** verifyAccessToken, also saying which key verified it (for caches that must drop a withdrawn key's tokens). */
+export async function verifyAccessTokenWithKid(
+  token: string,
+  resolveKey: KeyResolver,
+  options: VerifyOptions,
+): Promise<{ claims: AccessTokenClaims; kid: string }> {
   checkCompactShape(token);
+  let kid = "";
   // The header checks run inside jose's key callback, on the header jose has
   // parsed, so it is decoded once; no key is resolved for a refused header.
   let headerChecked = false;
@@ -142,6 +152,7 @@ export async function verifyAccessToken(
     if (!key) throw new InvalidTokenError("unknown kid");
     if (key.alg !== header.alg) throw new InvalidTokenError("alg does not match the key");
     headerChecked = true;
+    kid = header.kid;
     return key.key;
   };
 
@@ -174,5 +185,5 @@ export async function verifyAccessToken(
     if (typeof payload[claim] !== "string") throw new InvalidTokenError(`claim ${claim} missing`);
   }
   if (typeof payload.auth_time !== "number") throw new InvalidTokenError("claim auth_time missing");
-  return payload as unknown as AccessTokenClaims;
+  return { claims: payload as unknown as AccessTokenClaims, kid };
 }

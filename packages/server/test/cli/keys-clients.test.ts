@@ -50,6 +50,29 @@ afterAll(() => {
 });
 
 describe("tessera keys", () => {
+  it.concurrent("revoke withdraws a compromised current key at once; the next key signs", async () => {
+    const dataDir = newDataDir("cli-keys-revoke");
+    const before = await listKeys(dataDir);
+    const current = before.find((k) => k.state === "current")!;
+    const next = before.find((k) => k.state === "next")!;
+
+    const revoked = await tessera(dataDir, ["keys", "revoke", current.kid]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toContain(`revoked ${current.kid} (was current)`);
+    const after = new Map((await listKeys(dataDir)).map((k) => [k.kid, k.state]));
+    expect(after.get(current.kid)).toBe("retired");
+    expect(after.get(next.kid)).toBe("current");
+    expect([...after.values()].filter((state) => state === "next")).toHaveLength(1);
+
+    // Twice, or an unknown kid: exit 1, nothing changes. No kid: usage error.
+    const again = await tessera(dataDir, ["keys", "revoke", current.kid]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("nothing changed");
+    expect((await listKeys(dataDir)).length).toBe(after.size);
+    const missing = await tessera(dataDir, ["keys", "revoke"]);
+    expect(missing.code).toBe(64);
+  });
+
   it.concurrent("list shows one current and one next key; rotate moves next → current → retiring", async () => {
     const dataDir = newDataDir("cli-keys");
     const before = await listKeys(dataDir);

@@ -247,5 +247,67 @@ export function describeKeyStoreContract(name: string, makeStores: MakeStores): 
         expect(await states()).toEqual(["current", "next"]);
       });
     });
+
+    describe("revokeKey", () => {
+      const revokedEvent = (kid: string) => (was: string) => [
+        makeEvent("signing_key.revoked", { actor: "cli", details: { kid, was } }),
+      ];
+
+      it("withdraws the current key at once: next signs, a replacement is published", async () => {
+        const { current, next } = await initialized();
+        const replacement = makeKey({ createdAt: T0 + DAY });
+        const events = revokedEvent(current.kid)("current");
+        expect(await stores.keys.revokeKey(current.kid, T0 + DAY, replacement, () => events)).toBe(
+          "current",
+        );
+        const keys = await byKid();
+        expect(keys.get(current.kid)).toMatchObject({ state: "retired", retireAfter: T0 + DAY });
+        expect(keys.get(next.kid)).toMatchObject({ state: "current", activatedAt: T0 + DAY });
+        expect(keys.get(replacement.kid)?.state).toBe("next");
+        expect((await stores.keys.listPublishedKeys()).map((k) => k.kid).sort()).toEqual(
+          [next.kid, replacement.kid].sort(),
+        );
+        await expectRecorded(stores.audit, events);
+      });
+
+      it("withdraws the next key and publishes the replacement in its place", async () => {
+        const { current, next } = await initialized();
+        const replacement = makeKey();
+        expect(await stores.keys.revokeKey(next.kid, T0, replacement, revokedEvent(next.kid))).toBe(
+          "next",
+        );
+        const keys = await byKid();
+        expect(keys.get(current.kid)?.state).toBe("current");
+        expect(keys.get(next.kid)?.state).toBe("retired");
+        expect(keys.get(replacement.kid)?.state).toBe("next");
+      });
+
+      it("retires a retiring key before its time, adding no new key", async () => {
+        const { current, next } = await initialized();
+        expect(await stores.keys.rotateKeys(plan(current.kid, next.kid, T0 + DAY), [])).toBe(true);
+        const before = (await stores.keys.listAllKeys()).length;
+        const unused = makeKey();
+        expect(
+          await stores.keys.revokeKey(current.kid, T0 + DAY + 1, unused, revokedEvent(current.kid)),
+        ).toBe("retiring");
+        const keys = await byKid();
+        expect(keys.get(current.kid)?.state).toBe("retired");
+        expect(keys.has(unused.kid)).toBe(false);
+        expect((await stores.keys.listAllKeys()).length).toBe(before);
+      });
+
+      it("changes nothing and records nothing for an unknown or already retired kid", async () => {
+        const { current, next } = await initialized();
+        const unknownEvents = revokedEvent("nope")("current");
+        expect(await stores.keys.revokeKey("nope", T0, makeKey(), () => unknownEvents)).toBeNull();
+        expect(await stores.keys.revokeKey(next.kid, T0, makeKey(), () => [])).toBe("next");
+        const again = revokedEvent(next.kid)("next");
+        const replacement = makeKey();
+        expect(await stores.keys.revokeKey(next.kid, T0, replacement, () => again)).toBeNull();
+        expect((await byKid()).has(replacement.kid)).toBe(false);
+        expect((await byKid()).get(current.kid)?.state).toBe("current");
+        await expectNotRecorded(stores.audit, [...unknownEvents, ...again]);
+      });
+    });
   });
 }

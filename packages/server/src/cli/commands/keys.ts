@@ -8,9 +8,12 @@ const iso = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString
 
 export const keysCommand: Command = {
   name: "keys",
-  summary: "list and rotate signing keys",
+  summary: "list, rotate and revoke signing keys",
   usage: `tessera keys list [--json]   every signing key with its state (next, current, retiring, retired)
-tessera keys rotate          publish a new next key and promote the published next key to current now`,
+tessera keys rotate          publish a new next key and promote the published next key to current now
+tessera keys revoke KID      a compromised key: withdraw it from the JWKS at once; every token it
+                             signed is refused (running servers follow within 10 s); if it was
+                             current, the next key signs from now on`,
   async run(args: string[], config: Config, io: CliIo): Promise<number> {
     const [sub, ...rest] = args;
     const tessera = createTessera({ ...config, logLevel: "warn" });
@@ -45,6 +48,25 @@ tessera keys rotate          publish a new next key and promote the published ne
         io.out(
           `rotated: ${current?.kid} (${current?.alg}) now signs; the previous key stays published until its tokens expire`,
         );
+        return 0;
+      }
+      if (sub === "revoke") {
+        const [kid, ...extra] = rest;
+        if (!kid || extra.length > 0)
+          throw new UsageError("keys revoke needs exactly one key id (see `tessera keys list`)");
+        const was = await tessera.keys.revoke(kid, "cli");
+        if (!was) {
+          io.err(`no published signing key ${kid}; nothing changed (see \`tessera keys list\`)`);
+          return 1;
+        }
+        const current = (await tessera.keys.listKeys()).find((k) => k.state === "current");
+        io.out(
+          `revoked ${kid} (was ${was}); it is no longer published and its tokens are refused; ${current?.kid} signs now`,
+        );
+        if (was === "current")
+          io.out(
+            "users with tokens from it sign in again or refresh (refresh tokens are not signed)",
+          );
         return 0;
       }
       throw new UsageError(`unknown keys subcommand: ${sub ?? "(none)"}`);

@@ -59,6 +59,11 @@ export class SqliteKeyStore implements KeyStore {
         "SELECT kid FROM signing_keys WHERE state = 'retiring' AND retire_after <= ?",
       ),
       retire: db.prepare("UPDATE signing_keys SET state = 'retired' WHERE kid = ?"),
+      stateOf: db.prepare("SELECT state FROM signing_keys WHERE kid = ?"),
+      next: db.prepare("SELECT kid FROM signing_keys WHERE state = 'next'"),
+      withdraw: db.prepare(
+        "UPDATE signing_keys SET state = 'retired', retiring_at = COALESCE(retiring_at, @at), retire_after = @at WHERE kid = @kid",
+      ),
     };
   }
 
@@ -124,6 +129,32 @@ export class SqliteKeyStore implements KeyStore {
           this.audit(events(kid));
         }
         return due;
+      })
+      .immediate();
+  }
+
+  async revokeKey(
+    kid: string,
+    at: number,
+    replacement: SigningKeyRecord,
+    events: (was: Exclude<KeyState, "retired">) => readonly AuditEventInput[],
+  ): Promise<Exclude<KeyState, "retired"> | null> {
+    return this.db
+      .transaction(() => {
+        const row = this.statements.stateOf.get(kid) as { state: KeyState } | undefined;
+        if (!row || row.state === "retired") return null;
+        const was = row.state;
+        if (was === "current") {
+          const next = this.statements.next.get() as { kid: string } | undefined;
+          if (!next) throw new Error("no next signing key to promote");
+          this.statements.withdraw.run({ kid, at });
+          this.statements.toCurrent.run({ kid: next.kid, at });
+        } else {
+          this.statements.withdraw.run({ kid, at });
+        }
+        if (was !== "retiring") this.insert({ ...replacement, state: "next" });
+        this.audit(events(was));
+        return was;
       })
       .immediate();
   }

@@ -126,6 +126,47 @@ describe("TokenService", () => {
       await rejectsWith(open().tokens.verify(accessToken.token), "invalid_token");
     });
 
+    it("refuses cached tokens of a revoked signing key: here at once, elsewhere within 10 s", async () => {
+      const { accessToken } = await start();
+      const other = open(); // another instance (or the CLI) on the same store
+      expect((await tessera.tokens.verify(accessToken.token)).jti).toBe(accessToken.claims.jti);
+      expect((await other.tokens.verify(accessToken.token)).jti).toBe(accessToken.claims.jti);
+      const kid = decodeProtectedHeader(accessToken.token).kid as string;
+
+      expect(await tessera.keys.revoke(kid, "cli")).toBe("current");
+      await rejectsWith(tessera.tokens.verify(accessToken.token), "invalid_token");
+      // The other instance's snapshot is younger than its 10 s period: still cached...
+      clock.advance(9_000);
+      expect((await other.tokens.verify(accessToken.token)).jti).toBe(accessToken.claims.jti);
+      // ...and once the period has passed, a cache hit alone is enough to stop it.
+      clock.advance(1_000);
+      const stale = other.tokens.verify(accessToken.token).catch((e: unknown) => e);
+      await stale; // this hit triggers the reload in the background
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await rejectsWith(other.tokens.verify(accessToken.token), "invalid_token");
+
+      // The replacement signs; its tokens verify everywhere.
+      const fresh = await tessera.tokens.issueAccessToken({
+        userId: "user-1",
+        clientId: "tessera",
+        sid: "s",
+        scope: "api",
+        authTime: clock.now(),
+      });
+      expect(decodeProtectedHeader(fresh.token).kid).not.toBe(kid);
+      expect((await other.tokens.verify(fresh.token)).sub).toBe("user-1");
+      const revoked = await stores.audit.query({ type: "signing_key.revoked", limit: 10 });
+      expect(revoked.map((e) => [e.actor, e.details?.kid, e.details?.was])).toEqual([
+        ["cli", kid, "current"],
+      ]);
+    });
+
+    it("a key that is not published cannot be revoked, and nothing is recorded", async () => {
+      await tessera.keys.initialize();
+      expect(await tessera.keys.revoke("no-such-kid", "cli")).toBeNull();
+      expect(await stores.audit.query({ type: "signing_key.revoked", limit: 10 })).toEqual([]);
+    });
+
     it("refuses a cached token once its session is revoked", async () => {
       const { token: _cookie, session } = await tessera.sessions.start("user-1", ctx, ["pwd"]);
       const issued = await tessera.tokens.issueAccessToken({
