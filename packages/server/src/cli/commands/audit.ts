@@ -99,7 +99,10 @@ tessera audit prune [--days N]       remove events older than N days (default TE
         let afterSeq = 0;
         for (;;) {
           const page = await stores.audit.query({ ...filter, afterSeq, limit: EXPORT_PAGE });
-          for (const event of page) io.out(JSON.stringify(event));
+          // One write per page, not per line: a syscall each would dominate.
+          if (page.length > 0) io.out(page.map((event) => JSON.stringify(event)).join("\n"));
+          // Backpressure: never read the next page before this one is taken.
+          if (io.drain && !(await io.drain())) return 0;
           if (page.length < EXPORT_PAGE) return 0;
           afterSeq = page.at(-1)!.seq;
         }
