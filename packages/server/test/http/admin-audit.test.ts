@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { registerUser } from "../../src/accounts/register-user.js";
 import type { AuditEvent } from "../../src/audit/events.js";
@@ -184,6 +185,35 @@ describe("GET /api/v1/admin/audit: filters and pages", () => {
       "invalid_request",
     );
     expect(problem.status).toBe(400);
+  });
+});
+
+describe("GET /api/v1/admin/audit: any query string", () => {
+  it("answers 200 or 400 invalid_request, never 5xx, and changes nothing", async () => {
+    const admin = await withAdmin();
+    await someActivity();
+    const before = (await auditEvents(h)).length;
+    const key = fc.oneof(
+      fc.constantFrom("user", "type", "since", "until", "limit", "cursor"),
+      fc.string({ maxLength: 8 }),
+    );
+    const value = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.integer({ min: -1, max: 2_000 }).map(String),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      fc.constantFrom("login.failed", "2026-02-30", "1e3", "９", "%00", "[]", "0x10"),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(key, value), { maxLength: 5 }), async (pairs) => {
+        const query = new URLSearchParams(pairs).toString();
+        const res = await admin.get(`/api/v1/admin/audit?${query}`);
+        expect([200, 400], `${query}: ${res.body}`).toContain(res.statusCode);
+        if (res.statusCode === 400)
+          expect(res.json<{ code: string }>().code).toBe("invalid_request");
+      }),
+      { numRuns: 150 },
+    );
+    expect((await auditEvents(h)).length).toBe(before);
   });
 });
 
