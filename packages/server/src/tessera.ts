@@ -8,7 +8,9 @@ import { buildApp } from "./http/app.js";
 import { deriveKey } from "./keys/derive-key.js";
 import { KeyManager } from "./keys/key-manager.js";
 import { loadMasterSecret, type MasterSecret } from "./keys/master-secret.js";
+import { auditMetrics } from "./observability/audit-metrics.js";
 import { createLogger, type Logger } from "./observability/logger.js";
+import { Metrics } from "./observability/metrics.js";
 import { Denylist } from "./revocation/denylist.js";
 import { InProcessRevocationBus, type RevocationBus } from "./revocation/revocation-bus.js";
 import { SessionManager } from "./sessions/session-manager.js";
@@ -40,6 +42,8 @@ export interface Tessera {
   readonly secret: MasterSecret;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** This instance's Prometheus registry, served at `/metrics`. */
+  readonly metrics: Metrics;
   /** Open the configured stores only; build the HTTP app on demand. */
   app(): Promise<FastifyInstance>;
   close(): Promise<void>;
@@ -98,6 +102,8 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
   const logger = options.logger ?? createLogger(config.logLevel);
   const secret = inDataDir(config, () => loadMasterSecret(config.secret, config.dataDir));
   const stores = options.stores ?? inDataDir(config, () => openStores(config));
+  const metrics = new Metrics();
+  const stopAuditMetrics = stores.audit.subscribe(auditMetrics(metrics));
   const accounts: AccountDeps = {
     users: stores.users,
     audit: stores.audit,
@@ -106,6 +112,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     clock,
     random,
     deviceKey: deriveKey(secret.key, "device-cookie"),
+    onRateLimited: (limit) => metrics.rateLimitHits.inc({ limit }),
   };
   const maxTokenLifetimeMs = (config.accessTokenTtl + config.clockLeeway) * 1000;
   const keys = new KeyManager({
@@ -180,6 +187,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     secret,
     logger,
     clock,
+    metrics,
     app() {
       app ??= (async () => {
         await keys.initialize();
@@ -193,6 +201,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
           tokens,
           clock,
           logger,
+          metrics,
           csrfKey: deriveKey(secret.key, "csrf"),
           userCacheTtlMs: 1000,
         });
@@ -201,6 +210,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     },
     async close() {
       if (app) await (await app).close();
+      stopAuditMetrics();
       await stores.close();
     },
   };

@@ -15,4 +15,14 @@ export interface AccountDeps {
   readonly random: Random;
   /** HMAC key for device cookies (derived from the KEK). */
   readonly deviceKey: Buffer;
+  /** Told which limit refused a request with `rate_limited` (metrics). */
+  readonly onRateLimited?: (limit: RateLimitName) => void;
 }
+
+/** The limits that can answer `429`, as labelled in `tessera_rate_limit_hits_total`. */
+export type RateLimitName =
+  | "login_ip"
+  | "login_account"
+  | "login_device"
+  | "register_ip"
+  | "password_change";

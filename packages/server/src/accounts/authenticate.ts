@@ -85,6 +85,8 @@ export async function authenticate(
         details: { email },
       }),
     ]);
+    if (ipBlocked) deps.onRateLimited?.("login_ip");
+    if (accountBlocked) deps.onRateLimited?.(deviceId ? "login_device" : "login_account");
     throw new TesseraError("rate_limited", {
       retryAfter: Math.max(1, Math.ceil((resetAt - now) / 1000)),
     });

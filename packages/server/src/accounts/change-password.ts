@@ -30,6 +30,7 @@ export async function changePassword(
   const limitKey = `password-change:user:${user.id}`;
   const attempts = await deps.limiter.hit(limitKey, passwordChangeRule, now);
   if (attempts.limited) {
+    deps.onRateLimited?.("password_change");
     throw new TesseraError("rate_limited", {
       retryAfter: Math.max(1, Math.ceil((attempts.resetAt - now) / 1000)),
     });

@@ -58,6 +58,7 @@ export async function registerUser(
     const now = deps.clock.now();
     const state = await deps.limiter.hit(throttleKeys.register(ctx.ip), loginRules.register, now);
     if (state.limited) {
+      deps.onRateLimited?.("register_ip");
       throw new TesseraError("rate_limited", {
         retryAfter: Math.max(1, Math.ceil((state.resetAt - now) / 1000)),
       });

@@ -76,13 +76,35 @@ export interface AuditQuery {
 }
 
 export type ChainCheck =
-  | { readonly ok: true; readonly count: number; readonly headHash: string }
+  | {
+      readonly ok: true;
+      readonly count: number;
+      readonly headHash: string;
+      /** Set when retention pruned the log: the chain starts after this seq. */
+      readonly anchorSeq?: number;
+    }
   | {
       readonly ok: false;
       readonly seq: number;
       readonly problem: string;
       readonly checked: number;
     };
+
+/** The last event retention removed: a pruned chain continues from its hash. */
+export interface AuditAnchor {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** What `prune` did; `null` from `prune` when nothing was old enough. */
+export interface PruneResult {
+  readonly anchor: AuditAnchor;
+  /** Events removed. */
+  readonly count: number;
+}
+
+/** Called with events once their transaction has committed, in seq order. */
+export type AuditListener = (events: readonly AuditEvent[]) => void;
 
 /**
  * The audit trail port. Events that belong to a state change are written by
@@ -95,6 +117,24 @@ export interface AuditLog {
   query(query: AuditQuery): Promise<AuditEvent[]>;
   /** The newest `limit` events, ascending by seq. */
   tail(limit: number): Promise<AuditEvent[]>;
-  /** Recompute the whole chain; report the first event that does not fit. */
+  /**
+   * Recompute the whole chain (from the retention anchor, if any); report the
+   * first event that does not fit.
+   */
   verify(): Promise<ChainCheck>;
+  /**
+   * Retention: atomically remove the oldest events, at most `limit`, all
+   * before the first event with `time >= before`, record the last removed one as the anchor
+   * verification starts from, and append the event `record` builds (an
+   * `audit.pruned` carrying that anchor) in the same transaction.
+   */
+  prune(
+    window: { readonly before: number; readonly limit: number },
+    record: (result: PruneResult) => AuditEventInput,
+  ): Promise<PruneResult | null>;
+  /**
+   * Hear about committed events (metrics, detection). Events of a rolled-back
+   * change are never reported. Returns an unsubscribe function.
+   */
+  subscribe(listener: AuditListener): () => void;
 }

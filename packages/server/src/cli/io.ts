@@ -5,6 +5,11 @@ export interface CliIo {
   /** Standard input as text (the password for `users create`). */
   readonly readStdin: () => Promise<string>;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * For long outputs (`audit export`): resolves `true` once standard output
+   * has room again, `false` when its reader has gone (e.g. `| head`).
+   */
+  readonly drain?: () => Promise<boolean>;
 }
 
 export const processIo: CliIo = {
@@ -12,7 +17,36 @@ export const processIo: CliIo = {
   err: (line) => process.stderr.write(`${line}\n`),
   readStdin: readStdinText,
   env: process.env,
+  drain: () => drainStdout(),
 };
+
+let stdoutGone = false;
+
+/**
+ * Wait for standard output to drain. A pipe is written asynchronously: without
+ * waiting, a long export to a slow reader would pile up in memory. A reader
+ * that closes early (EPIPE) ends the output quietly instead of crashing.
+ */
+function drainStdout(): Promise<boolean> {
+  const out = process.stdout;
+  if (out.listenerCount("error") === 0)
+    out.on("error", () => {
+      stdoutGone = true;
+    });
+  if (stdoutGone || out.destroyed) return Promise.resolve(false);
+  if (!out.writableNeedDrain) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      out.off("drain", onDrain);
+      out.off("close", onClose);
+      resolve(ok && !stdoutGone);
+    };
+    const onDrain = () => done(true);
+    const onClose = () => done(false);
+    out.on("drain", onDrain);
+    out.on("close", onClose);
+  });
+}
 
 /** Read all of stdin; on a terminal, prompt for one line without echoing it. */
 async function readStdinText(): Promise<string> {

@@ -30,6 +30,7 @@ const HIDDEN_VALUES = new Set([
   "TESSERA_ALERT_WEBHOOK_URL",
   "TESSERA_DATABASE_URL",
   "TESSERA_REDIS_URL",
+  "TESSERA_METRICS_TOKEN",
 ]);
 const known = new Set<string>([FILE_VARIABLE, ...Object.values(configSchema).map((f) => f.env)]);
 

@@ -184,6 +184,22 @@ export const configSchema = {
     "info",
     "pino log level",
   ),
+  auditRetentionDays: integer(
+    "TESSERA_AUDIT_RETENTION_DAYS",
+    0,
+    "days audit events are kept before the periodic sweep prunes them; `0` keeps them forever",
+    { min: 0, max: 36_500 },
+  ),
+  metricsToken: text(
+    "TESSERA_METRICS_TOKEN",
+    null,
+    "—",
+    "when set, `GET /metrics` requires `Authorization: Bearer <this token>`",
+    (v) =>
+      /^[\x21-\x7e]{16,256}$/.test(v)
+        ? null
+        : "16 to 256 printable characters without spaces (e.g. `openssl rand -hex 32`)",
+  ),
 } satisfies Record<string, Field<unknown>>;
 
 export type ConfigSchema = typeof configSchema;

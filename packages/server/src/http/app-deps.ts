@@ -2,6 +2,7 @@ import type { AccountDeps } from "../accounts/account-deps.js";
 import type { Config } from "../config/load-config.js";
 import type { KeyManager } from "../keys/key-manager.js";
 import type { Logger } from "../observability/logger.js";
+import type { Metrics } from "../observability/metrics.js";
 import type { SessionManager } from "../sessions/session-manager.js";
 import type { Clock } from "../shared/clock.js";
 import type { Stores } from "../stores/stores.js";
@@ -17,6 +18,7 @@ export interface AppDeps {
   readonly tokens: TokenService;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics: Metrics;
   /** How long a looked-up user may be reused for session requests (ms; default 0). */
   readonly userCacheTtlMs?: number;
   /** HMAC key for pre-session CSRF tokens. */

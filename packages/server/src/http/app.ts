@@ -8,6 +8,7 @@ import Fastify, {
 } from "fastify";
 import type { TrustProxy } from "../config/schema.js";
 import { TesseraError } from "../shared/errors.js";
+import { adminAuditRoutes } from "./api/admin-audit-routes.js";
 import { authApiRoutes } from "./api/auth-routes.js";
 import { sessionApiRoutes } from "./api/session-routes.js";
 import { userApiRoutes } from "./api/user-routes.js";
@@ -18,7 +19,9 @@ import { errorHandler, sendError, surfaceOf } from "./error-handler.js";
 import { oauthRoutes } from "./oauth/token-routes.js";
 import { wellKnownRoutes } from "./oauth/well-known-routes.js";
 import { healthRoutes } from "./ops/health-routes.js";
+import { metricsRoutes } from "./ops/metrics-routes.js";
 import { createSessionResolver } from "./request-auth.js";
+import { requestIdOf } from "./request-id.js";
 import type { RouteContext } from "./route-context.js";
 import { RouteTable } from "./route-table.js";
 import { securityHeaders } from "./security-headers.js";
@@ -75,7 +78,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     connectionTimeout: 60_000,
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
-    genReqId: () => crypto.randomUUID(),
+    // A caller's (or proxy's) x-request-id is kept only when it is a short
+    // safe token (it reaches every log line); otherwise a fresh UUID.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
@@ -117,6 +123,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const ctx: RouteContext = { deps, auth, principal: createPrincipalResolver(deps, auth) };
   app.setErrorHandler(errorHandler);
   app.addHook("onSend", securityHeaders(config));
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  // By route pattern, never the raw URL: ids in paths would make a series each.
+  app.addHook("onResponse", async (request, reply) => {
+    deps.metrics.httpDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? "unmatched",
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
   app.addHook("preValidation", async (request) => checkContentType(request));
   app.addHook("preHandler", createCsrfGuard(deps, auth));
 
@@ -143,6 +163,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     oauthRoutes,
     wellKnownRoutes,
     healthRoutes,
+    adminAuditRoutes,
+    metricsRoutes,
   ]) {
     group(app, ctx);
   }

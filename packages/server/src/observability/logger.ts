@@ -1,32 +1,47 @@
 import { type Logger, type LoggerOptions, pino } from "pino";
 
 /**
- * Paths that can carry a credential. Redacted at the logger so no code path
- * can leak one by logging a request, a response or an error with its input.
+ * Field names that hold a credential wherever they appear: request bodies
+ * (form and JSON), token responses, errors that carry their input. Both the
+ * wire spelling and the camelCase one.
  */
-export const REDACT_PATHS = [
-  "req.headers.cookie",
-  "req.headers.authorization",
-  'req.headers["x-csrf-token"]',
-  'res.headers["set-cookie"]',
+const SECRET_FIELDS = [
   "password",
-  "*.password",
   "current_password",
-  "*.current_password",
   "new_password",
-  "*.new_password",
   "currentPassword",
   "newPassword",
-  "*.newPassword",
-  "*.currentPassword",
   "token",
-  "*.token",
   "refresh_token",
-  "*.refresh_token",
+  "refreshToken",
   "access_token",
-  "*.access_token",
+  "accessToken",
+  "id_token",
+  "client_secret",
+  "clientSecret",
+  "secret",
   "_csrf",
-  "*._csrf",
+  "csrfToken",
+  "setupToken",
+  "cookie",
+  "authorization",
+];
+
+/** Headers that carry a credential, in any object that has `headers`. */
+const SECRET_HEADERS = ["cookie", "authorization", '["set-cookie"]', '["x-csrf-token"]'];
+
+const header = (name: string) => (name.startsWith("[") ? `headers${name}` : `headers.${name}`);
+
+/**
+ * Paths that can carry a credential. Redacted at the logger so no code path
+ * can leak one by logging a request, a response or an error with its input.
+ * pino's wildcards match one level each: fields are covered at the top and
+ * up to two objects deep (`body.password`, `req.body.password`), headers
+ * under any object up to two deep (`req.headers.cookie`).
+ */
+export const REDACT_PATHS = [
+  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
+  ...SECRET_HEADERS.flatMap((name) => [header(name), `*.${header(name)}`, `*.*.${header(name)}`]),
 ];
 
 export function loggerOptions(level: string): LoggerOptions {

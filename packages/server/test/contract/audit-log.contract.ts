@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { AuditEventInput } from "../../src/audit/events.js";
+import type { AuditEvent, AuditEventInput, PruneResult } from "../../src/audit/events.js";
 import { chainHash, GENESIS_HASH, verifyChain } from "../../src/audit/hash-chain.js";
-import { HOUR, makeEvent, makeSession, makeUser, T0 } from "../helpers/fixtures.js";
+import { DAY, HOUR, makeEvent, makeSession, makeUser, T0 } from "../helpers/fixtures.js";
 import { allEvents } from "./audit-assertions.js";
 import type { ContractStores, MakeStores } from "./contract-stores.js";
 
@@ -244,6 +244,188 @@ export function describeAuditLogContract(name: string, makeStores: MakeStores): 
         await tamperable().deleteEvent(2);
         await tamperable().deleteEvent(1);
         expect((await stores.audit.verify()).ok).toBe(false);
+      });
+    });
+
+    describe("prune (retention)", () => {
+      const tamperable = () => {
+        const tamper = stores.tamper;
+        if (!tamper) throw new Error("unreachable: the test skips without a tamper hook");
+        return tamper;
+      };
+      /** Events one day apart: #1 at T0, #2 at T0 + 1 day, … */
+      async function daily(count: number): Promise<AuditEventInput[]> {
+        const events = Array.from({ length: count }, (_, i) =>
+          makeEvent("login.failed", { outcome: "failure", time: T0 + i * DAY, reason: `d${i}` }),
+        );
+        await stores.audit.append(events);
+        return events;
+      }
+      const pruned = (result: PruneResult) =>
+        makeEvent("audit.pruned", {
+          actor: "system",
+          time: T0 + 100 * DAY,
+          details: {
+            upToSeq: result.anchor.seq,
+            upToHash: result.anchor.hash,
+            count: result.count,
+          },
+        });
+
+      it("removes the events before `before`, anchors the chain and still verifies", async () => {
+        await daily(6);
+        const before = await allEvents(stores.audit);
+        const result = await stores.audit.prune({ before: T0 + 3 * DAY, limit: 100 }, pruned);
+        expect(result).toEqual({ anchor: { seq: 3, hash: before[2]!.hash }, count: 3 });
+        const after = await allEvents(stores.audit);
+        expect(after.map((e) => e.seq)).toEqual([4, 5, 6, 7]);
+        // The pruned event continues the chain: it links to the old head.
+        expect(after.at(-1)).toMatchObject({
+          type: "audit.pruned",
+          prevHash: before[5]!.hash,
+          details: { upToSeq: 3, upToHash: before[2]!.hash, count: 3 },
+        });
+        const check = await stores.audit.verify();
+        expect(check).toEqual({ ok: true, count: 4, headHash: after.at(-1)!.hash, anchorSeq: 3 });
+        // Appends keep working after pruning.
+        await daily(1);
+        expect(await stores.audit.verify()).toMatchObject({ ok: true, count: 5, anchorSeq: 3 });
+      });
+
+      it("does nothing (and writes nothing) when no event is old enough", async () => {
+        await daily(3);
+        expect(await stores.audit.prune({ before: T0, limit: 100 }, pruned)).toBeNull();
+        expect((await allEvents(stores.audit)).map((e) => e.seq)).toEqual([1, 2, 3]);
+        expect(await stores.audit.prune({ before: T0 + DAY, limit: 100 }, pruned)).toMatchObject({
+          count: 1,
+        });
+        expect(await stores.audit.prune({ before: T0 + DAY, limit: 100 }, pruned)).toBeNull();
+      });
+
+      it("removes only a prefix: an old event after a newer one stays", async () => {
+        await stores.audit.append([
+          makeEvent("login.failed", { time: T0 }),
+          makeEvent("login.failed", { time: T0 + 5 * DAY }),
+          makeEvent("login.failed", { time: T0 + DAY }),
+        ]);
+        const result = await stores.audit.prune({ before: T0 + 2 * DAY, limit: 100 }, pruned);
+        expect(result).toMatchObject({ anchor: { seq: 1 }, count: 1 });
+        expect((await allEvents(stores.audit)).map((e) => e.seq)).toEqual([2, 3, 4]);
+      });
+
+      it("removes at most `limit` events per call", async () => {
+        await daily(5);
+        expect(await stores.audit.prune({ before: T0 + 10 * DAY, limit: 2 }, pruned)).toMatchObject(
+          { anchor: { seq: 2 }, count: 2 },
+        );
+        expect(await stores.audit.prune({ before: T0 + 10 * DAY, limit: 2 }, pruned)).toMatchObject(
+          { anchor: { seq: 4 }, count: 2 },
+        );
+        expect(await stores.audit.verify()).toMatchObject({ ok: true, anchorSeq: 4 });
+      });
+
+      it("can remove every event: the chain continues from the anchor", async () => {
+        await daily(3);
+        const [, , last] = await allEvents(stores.audit);
+        await stores.audit.prune({ before: T0 + 10 * DAY, limit: 100 }, pruned);
+        await stores.audit.prune({ before: T0 + 200 * DAY, limit: 100 }, pruned);
+        const remaining = await allEvents(stores.audit);
+        expect(remaining.map((e) => [e.seq, e.type])).toEqual([[5, "audit.pruned"]]);
+        expect(remaining[0]!.details).toMatchObject({ upToSeq: 4 });
+        expect(last!.seq).toBe(3);
+        expect(await stores.audit.verify()).toMatchObject({ ok: true, count: 1, anchorSeq: 4 });
+      });
+
+      it("after pruning, an edit of a remaining event is caught", async ({ skip }) => {
+        skip(!stores.tamper, `${name} has no tamper hook`);
+        await daily(6);
+        await stores.audit.prune({ before: T0 + 3 * DAY, limit: 100 }, pruned);
+        await tamperable().editEvent(5, "reason", "nothing to see");
+        expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 5 });
+      });
+
+      it.for([4, 5, 7])(
+        "after pruning, deleting remaining event #%i is caught",
+        async (seq, { skip }) => {
+          skip(!stores.tamper, `${name} has no tamper hook`);
+          await daily(6);
+          await stores.audit.prune({ before: T0 + 3 * DAY, limit: 100 }, pruned);
+          await tamperable().deleteEvent(seq);
+          expect((await stores.audit.verify()).ok).toBe(false);
+        },
+      );
+
+      it("removing the oldest events and moving the anchor past them is caught", async ({
+        skip,
+      }) => {
+        skip(!stores.tamper, `${name} has no tamper hook`);
+        await daily(6);
+        await stores.audit.prune({ before: T0 + 2 * DAY, limit: 100 }, pruned);
+        const stored = await allEvents(stores.audit);
+        // Hide #3 and #4 as if retention had removed them.
+        await tamperable().deleteEvent(3);
+        await tamperable().deleteEvent(4);
+        await tamperable().setAnchor({ seq: 4, hash: stored.find((e) => e.seq === 4)!.hash });
+        const check = await stores.audit.verify();
+        expect(check).toMatchObject({ ok: false, seq: 5 });
+        if (!check.ok) expect(check.problem).toMatch(/removed outside retention/);
+      });
+
+      it("deleting the anchor of a pruned log is caught", async ({ skip }) => {
+        skip(!stores.tamper, `${name} has no tamper hook`);
+        await daily(4);
+        await stores.audit.prune({ before: T0 + 2 * DAY, limit: 100 }, pruned);
+        await tamperable().setAnchor(null);
+        expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 3 });
+      });
+
+      it("deleting old events without the prune path (no anchor) is caught", async ({ skip }) => {
+        skip(!stores.tamper, `${name} has no tamper hook`);
+        await daily(4);
+        await tamperable().deleteEvent(1);
+        await tamperable().deleteEvent(2);
+        expect(await stores.audit.verify()).toMatchObject({ ok: false, seq: 3 });
+      });
+    });
+
+    describe("subscribe", () => {
+      const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+      it("reports committed events with their seq and hash, once, in order", async () => {
+        const heard: AuditEvent[][] = [];
+        const stop = stores.audit.subscribe((events) => heard.push([...events]));
+        const user = makeUser();
+        await stores.users.createUser(user, [makeEvent("user.created", { userId: user.id })]);
+        await appendMany(2);
+        await settle();
+        expect(heard.map((batch) => batch.map((e) => [e.seq, e.type]))).toEqual([
+          [[1, "user.created"]],
+          [
+            [2, "login.failed"],
+            [3, "login.failed"],
+          ],
+        ]);
+        const stored = await allEvents(stores.audit);
+        expect(heard.flat()).toEqual(stored);
+        stop();
+        await appendMany(1);
+        await settle();
+        expect(heard).toHaveLength(2);
+      });
+
+      it("never reports the events of a change that rolled back", async () => {
+        const heard: AuditEvent[] = [];
+        stores.audit.subscribe((events) => heard.push(...events));
+        await appendMany(1);
+        // The second copy breaks the unique event id after the first was
+        // written: the whole append rolls back, and neither may be reported.
+        const doomed = makeEvent("login.failed", { reason: "doomed" });
+        await expect(stores.audit.append([doomed, doomed])).rejects.toThrow();
+        await appendMany(1);
+        await settle();
+        expect(heard.map((e) => e.reason)).not.toContain("doomed");
+        expect(heard.map((e) => e.seq)).toEqual([1, 2]);
+        expect((await allEvents(stores.audit)).map((e) => e.seq)).toEqual([1, 2]);
       });
     });
   });

@@ -14,6 +14,8 @@ export interface AuditTamper {
   editEvent(seq: number, field: TamperField, value: string | number | null): Promise<void>;
   /** Remove the event at `seq` outright. */
   deleteEvent(seq: number): Promise<void>;
+  /** Overwrite (or with null, remove) the retention anchor verification starts from. */
+  setAnchor(anchor: { seq: number; hash: string } | null): Promise<void>;
 }
 
 /** What a backend's factory hands the contract suites: fresh, empty stores. */

@@ -48,5 +48,13 @@ export function sqliteAuditTamper(target: SqliteDatabase | string): AuditTamper 
         const changed = db.prepare("DELETE FROM audit_events WHERE seq = ?").run(seq).changes;
         if (changed !== 1) throw new Error(`no audit event #${seq} to delete`);
       }),
+    setAnchor: (anchor) =>
+      withDb((db) => {
+        db.prepare("DELETE FROM audit_anchor").run();
+        if (anchor)
+          db.prepare(
+            "INSERT INTO audit_anchor (singleton, seq, hash, pruned_at) VALUES (1, ?, ?, 0)",
+          ).run(anchor.seq, anchor.hash);
+      }),
   };
 }

@@ -1,6 +1,8 @@
 import { warmUpAuthentication } from "../../accounts/authenticate.js";
 import { issueSetupLinkIfNeeded } from "../../accounts/first-admin.js";
+import { pruneAudit } from "../../audit/retention.js";
 import type { Config } from "../../config/load-config.js";
+import { cryptoRandom } from "../../shared/random.js";
 import { createTessera } from "../../tessera.js";
 import type { Command } from "../command.js";
 import type { CliIo } from "../io.js";
@@ -68,6 +70,16 @@ export const serveCommand: Command = {
         await tessera.stores.grants.sweepGrants(now, now - 86_400_000);
         await tessera.stores.limiter.sweep(tessera.clock.now());
         if (removed > 0) tessera.logger.info({ removed }, "swept expired sessions");
+        const pruned = await pruneAudit(
+          { audit: tessera.stores.audit, clock: tessera.clock, random: cryptoRandom },
+          config.auditRetentionDays,
+          "system",
+        );
+        if (pruned.anchor)
+          tessera.logger.info(
+            { pruned: pruned.count, anchorSeq: pruned.anchor.seq },
+            "pruned audit events past retention",
+          );
       } catch (error) {
         tessera.logger.error({ err: error }, "session sweep failed");
       }

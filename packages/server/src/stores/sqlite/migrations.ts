@@ -148,4 +148,24 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: "audit retention anchor",
+    sql: `
+      -- Where a pruned chain starts: the seq and hash of the last pruned event
+      -- (docs/decisions/0025-audit-retention-anchor.md).
+      CREATE TABLE audit_anchor (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        seq       INTEGER NOT NULL,
+        hash      TEXT NOT NULL,
+        pruned_at INTEGER NOT NULL
+      );
+      -- Deleting stays refused, except for events at or below the anchor:
+      -- retention moves the anchor first, then removes the events behind it.
+      DROP TRIGGER audit_no_delete;
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_events
+        WHEN OLD.seq > COALESCE((SELECT seq FROM audit_anchor WHERE singleton = 1), 0)
+        BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+    `,
+  },
 ];

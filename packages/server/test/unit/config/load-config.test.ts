@@ -205,6 +205,18 @@ const cases: readonly Case[] = [
     bad: "short",
   },
   { env: "LOG_LEVEL", good: "debug", expect: { logLevel: "debug" }, bad: "verbose" },
+  {
+    env: "TESSERA_AUDIT_RETENTION_DAYS",
+    good: "365",
+    expect: { auditRetentionDays: 365 },
+    bad: "-1",
+  },
+  {
+    env: "TESSERA_METRICS_TOKEN",
+    good: "0123456789abcdef0123",
+    expect: { metricsToken: "0123456789abcdef0123" },
+    bad: "short",
+  },
 ];
 
 describe("loadConfig, variable by variable", () => {
