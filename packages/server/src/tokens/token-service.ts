@@ -1,4 +1,5 @@
 import { SignJWT } from "jose";
+import type { RevokedUse } from "../audit/detection/revoked-use.js";
 import type { AuditEventInput } from "../audit/events.js";
 import { newEvent, type RequestContext } from "../audit/new-event.js";
 import type { Signer } from "../keys/key-manager.js";
@@ -40,6 +41,8 @@ export interface TokenServiceDeps {
   readonly bus: RevocationBus;
   readonly denylist: Denylist;
   readonly cache: VerifiedTokenCache;
+  /** Told when a revoked access or refresh token is presented (detection: `revoked_token.used`). */
+  readonly reportRevokedUse?: (use: RevokedUse) => Promise<void>;
 }
 
 export interface IssuedAccessToken {
@@ -102,8 +105,11 @@ export class TokenService {
   /**
    * Verify a Bearer token: the strict checks (verify-access-token.ts) on a
    * cache miss, the revocation check always. Throws `invalid_token`.
+   * `use`: the request presenting the token to authenticate itself; then a
+   * revoked token is reported (not for RFC 7009 revocation, where presenting
+   * an already-revoked token is the client cleaning up).
    */
-  async verify(token: string): Promise<AccessTokenClaims> {
+  async verify(token: string, use?: RequestContext): Promise<AccessTokenClaims> {
     const { clock, cache, denylist, policy } = this.deps;
     const now = clock.now();
     let claims = cache.get(token, now);
@@ -120,7 +126,18 @@ export class TokenService {
       }
       cache.set(token, claims);
     }
-    if (denylist.isRevoked(claims)) throw new TesseraError("invalid_token", { detail: "revoked" });
+    if (denylist.isRevoked(claims)) {
+      if (use) {
+        await this.deps.reportRevokedUse?.({
+          kind: "access_token",
+          credentialId: claims.jti,
+          userId: claims.sub,
+          ctx: use,
+          details: { jti: claims.jti, sid: claims.sid, clientId: claims.client_id },
+        });
+      }
+      throw new TesseraError("invalid_token", { detail: "revoked" });
+    }
     return claims;
   }
 
@@ -211,7 +228,21 @@ export class TokenService {
       await this.announceRevoked(outcome.grant.id);
       throw new TesseraError("invalid_grant");
     }
-    if (outcome.kind === "invalid") throw new TesseraError("invalid_grant");
+    if (outcome.kind === "invalid") {
+      const revoked = outcome.grant?.revokedAt != null ? outcome.grant : null;
+      if (revoked) {
+        await this.deps.reportRevokedUse?.({
+          kind: "refresh_token",
+          credentialId: revoked.id,
+          userId: revoked.userId,
+          grantId: revoked.id,
+          reason: revoked.revokeReason,
+          ctx,
+          details: { clientId: revoked.clientId, revokedAt: revoked.revokedAt },
+        });
+      }
+      throw new TesseraError("invalid_grant");
+    }
     const { grant } = outcome;
     const accessToken = await this.issueAccessToken({
       userId: grant.userId,
