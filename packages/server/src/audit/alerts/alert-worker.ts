@@ -69,7 +69,8 @@ const SWEEP_INTERVAL_MS = 3_600_000;
 export class AlertWorker {
   private readonly options: AlertWorkerOptions;
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private collecting: Promise<void> | null = null;
+  private delivering: Promise<void> | null = null;
   /** Aborts in-flight POSTs when the worker stops. */
   private abort = new AbortController();
   private lastSweep = 0;
@@ -88,21 +89,29 @@ export class AlertWorker {
   }
 
   /**
-   * One pass: collect new alerts, then send what is due. Overlapping calls
-   * share the pass in progress. Never throws (failures are logged).
+   * One pass: collect new alerts, then send what is due. Collecting and
+   * sending run separately, so a receiver that hangs (up to `timeoutMs`)
+   * delays no alert's audit-to-metric step; overlapping calls share the
+   * step in progress. Never throws (failures are logged).
    */
-  tick(): Promise<void> {
-    this.running ??= this.pass().finally(() => {
-      this.running = null;
+  async tick(): Promise<void> {
+    this.collecting ??= this.guard("collect", () => this.collect()).finally(() => {
+      this.collecting = null;
     });
-    return this.running;
+    await this.collecting;
+    const webhook = this.deps.webhook;
+    if (!webhook || this.abort.signal.aborted) return;
+    this.delivering ??= this.guard("deliver", () => this.deliverDue(webhook)).finally(() => {
+      this.delivering = null;
+    });
+    await this.delivering;
   }
 
   /**
-   * For graceful shutdown: finish the pass in progress, then make one more
-   * (alerts written just before shutdown are enqueued and sent once), waiting
-   * at most `timeoutMs`. Whatever is still pending stays in the outbox for the
-   * next process. Returns how many deliveries are still pending.
+   * For graceful shutdown: finish the work in progress, then make one more
+   * pass (alerts written just before shutdown are enqueued and sent once),
+   * waiting at most `timeoutMs`. Whatever is still pending stays in the
+   * outbox for the next process. Returns how many deliveries are pending.
    */
   async flush(timeoutMs = 5000): Promise<{ pending: number }> {
     let timer: NodeJS.Timeout | undefined;
@@ -110,7 +119,7 @@ export class AlertWorker {
       timer = setTimeout(resolve, Math.max(0, timeoutMs));
     });
     const work = (async () => {
-      await this.running;
+      await this.idle();
       await this.tick();
     })();
     await Promise.race([work, deadline]);
@@ -126,16 +135,19 @@ export class AlertWorker {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.abort.abort();
-    await this.running;
+    await this.idle();
   }
 
-  private async pass(): Promise<void> {
+  private async idle(): Promise<void> {
+    await Promise.all([this.collecting, this.delivering]);
+  }
+
+  private async guard(step: string, work: () => Promise<void>): Promise<void> {
     try {
-      await this.collect();
-      if (this.deps.webhook && !this.abort.signal.aborted) await this.deliverDue(this.deps.webhook);
+      await work();
       await this.sweep();
     } catch (error) {
-      this.deps.logger.error({ err: error }, "alert worker pass failed; will retry");
+      this.deps.logger.error({ err: error, step }, "alert worker step failed; will retry");
     }
   }
 
