@@ -20,7 +20,7 @@ import {
   UA,
 } from "../http/harness.js";
 import { counterValue, makeAlertHarness } from "./alert-harness.js";
-import { type Receiver, startReceiver, until } from "./webhook-receiver.js";
+import { type Receiver, startReceiver } from "./webhook-receiver.js";
 
 const dirs = tempDirs("tessera-detection-");
 afterAll(() => dirs.removeAll());
