@@ -1,3 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { AlertPayload } from "../../src/audit/alerts/alert-payload.js";
 import { verifyWebhookSignature } from "../../src/audit/alerts/webhook-signature.js";
@@ -293,5 +297,55 @@ describe("alert webhooks", () => {
     }
     expect(receiver.hangingCount).toBe(1);
     expect(Math.max(...timings)).toBeLessThan(2000);
+  });
+
+  it("the verification snippets in docs/operations.md accept a real alert and refuse forgeries", async () => {
+    const doc = readFileSync(new URL("../../../../docs/operations.md", import.meta.url), "utf8");
+    const section = doc.slice(doc.indexOf("## Alerts"), doc.indexOf("## Logs"));
+    const js = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    const shell = /```sh\n(printf [^\n]*)\n```/.exec(section)?.[1];
+    expect(js).toBeDefined();
+    expect(shell).toBeDefined();
+    const file = join(dirs.make(), "verify.mjs");
+    writeFileSync(file, `${js}\nexport { verifyTesseraWebhook };\n`);
+    const { verifyTesseraWebhook } = (await import(pathToFileURL(file).href)) as {
+      verifyTesseraWebhook: (
+        secret: string,
+        headers: Record<string, unknown>,
+        body: string,
+      ) => boolean;
+    };
+
+    receiver = await startReceiver();
+    // The snippet checks against the real clock, so sign with it.
+    const h = await harness({
+      dataDir: dirs.make(),
+      webhookUrl: receiver.url,
+      clock: new ManualClock(Date.now()),
+    });
+    await causeRefreshReuse(h);
+    await until(() => receiver!.received.length === 1);
+    const hook = receiver.received[0]!;
+
+    expect(verifyTesseraWebhook(WEBHOOK_SECRET, hook.headers, hook.body)).toBe(true);
+    expect(verifyTesseraWebhook("not-the-webhook-secret", hook.headers, hook.body)).toBe(false);
+    expect(verifyTesseraWebhook(WEBHOOK_SECRET, hook.headers, `${hook.body} `)).toBe(false);
+    const stale = {
+      ...hook.headers,
+      "x-tessera-timestamp": String(Math.floor(Date.now() / 1000) - 3600),
+    };
+    expect(verifyTesseraWebhook(WEBHOOK_SECRET, stale, hook.body)).toBe(false);
+
+    const computed = execFileSync("bash", ["-c", shell!], {
+      env: {
+        ...process.env,
+        TIMESTAMP: String(hook.headers["x-tessera-timestamp"]),
+        BODY: hook.body,
+        SECRET: WEBHOOK_SECRET,
+      },
+    })
+      .toString()
+      .trim();
+    expect(computed).toBe(hook.headers["x-tessera-signature"]);
   });
 });

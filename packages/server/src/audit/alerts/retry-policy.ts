@@ -2,7 +2,7 @@ import type { Random } from "../../shared/random.js";
 
 /** How webhook deliveries are retried (docs/decisions/0023). */
 export interface RetryPolicy {
-  /** Give up after this many attempts (default 30: about a day with the defaults below). */
+  /** Give up after this many attempts (default 30: 11–21 hours of retrying with the defaults below). */
   readonly maxAttempts: number;
   /** Delay after the first failure, ms (default 10 s); doubles with each attempt. */
   readonly baseDelayMs: number;
