@@ -175,6 +175,10 @@ export const migrations: readonly Migration[] = [
         last_error      TEXT
       );
       CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+
+      -- "Has this user logged in before?" (the new-device rule) must not walk
+      -- every login of every user, which the (type, seq) index would do.
+      CREATE INDEX IF NOT EXISTS audit_user_type ON audit_events (user_id, type, seq);
     `,
   },
 ];
