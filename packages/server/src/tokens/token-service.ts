@@ -229,8 +229,9 @@ export class TokenService {
       throw new TesseraError("invalid_grant");
     }
     if (outcome.kind === "invalid") {
-      const revoked = outcome.grant?.revokedAt != null ? outcome.grant : null;
-      if (revoked) {
+      // Expired or unknown: nothing to report. Revoked: someone still holds the family.
+      const revoked = outcome.grant;
+      if (revoked && revoked.revokedAt !== null) {
         await this.deps.reportRevokedUse?.({
           kind: "refresh_token",
           credentialId: revoked.id,
