@@ -2,6 +2,8 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { AccountDeps } from "./accounts/account-deps.js";
 import { createArgon2Hasher, type PasswordHasher } from "./accounts/password-hasher.js";
+import { AlertWorker, type AlertWorkerOptions } from "./audit/alerts/alert-worker.js";
+import { RevokedUseReporter } from "./audit/detection/revoked-use.js";
 import { ConfigError } from "./config/config-error.js";
 import type { Config } from "./config/load-config.js";
 import { buildApp } from "./http/app.js";
@@ -28,6 +30,8 @@ export interface TesseraOptions {
   readonly hasher?: PasswordHasher;
   /** Use these stores instead of opening the configured ones (tests). */
   readonly stores?: Stores;
+  /** Alert delivery tuning (tests: short polls and backoff). */
+  readonly alerts?: Partial<AlertWorkerOptions>;
 }
 
 export interface Tessera {
@@ -44,6 +48,11 @@ export interface Tessera {
   readonly clock: Clock;
   /** This instance's Prometheus registry, served at `/metrics`. */
   readonly metrics: Metrics;
+  /**
+   * Alert outbox worker: started with `app()`, stopped by `close()`. For a
+   * graceful shutdown call `await tessera.alerts.flush(ms)` before `close()`.
+   */
+  readonly alerts: AlertWorker;
   /** Open the configured stores only; build the HTTP app on demand. */
   app(): Promise<FastifyInstance>;
   close(): Promise<void>;
@@ -124,6 +133,26 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     rotationIntervalMs: config.keyRotationInterval * 1000,
     maxTokenLifetimeMs,
   });
+  // Detection: revoked credentials presented again (docs/decisions/0023).
+  const revokedUse = new RevokedUseReporter({
+    audit: stores.audit,
+    clock,
+    random,
+    onError: (error) => logger.error({ err: error }, "could not record revoked_token.used"),
+  });
+  const reportRevokedUse = revokedUse.report.bind(revokedUse);
+  const alerts = new AlertWorker({
+    outbox: stores.alerts,
+    clock,
+    random,
+    metrics,
+    logger,
+    webhook:
+      config.alertWebhookUrl && config.alertWebhookSecret
+        ? { url: config.alertWebhookUrl, secret: config.alertWebhookSecret }
+        : null,
+    ...(options.alerts ? { options: options.alerts } : {}),
+  });
   const bus = new InProcessRevocationBus();
   const denylist = new Denylist();
   bus.subscribe((entry) => denylist.add(entry));
@@ -149,6 +178,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     bus,
     denylist,
     cache: new VerifiedTokenCache(10_000, config.clockLeeway),
+    reportRevokedUse,
   });
   const sessions = new SessionManager({
     store: stores.sessions,
@@ -160,6 +190,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     onRevoked: async (ids) => {
       for (const id of ids) await tokens.announceRevoked(id);
     },
+    reportRevokedUse,
   });
   let app: Promise<FastifyInstance> | null = null;
 
@@ -188,11 +219,12 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     logger,
     clock,
     metrics,
+    alerts,
     app() {
       app ??= (async () => {
         await keys.initialize();
         await rebuildDenylist();
-        return buildApp({
+        const built = await buildApp({
           config,
           stores,
           accounts,
@@ -204,11 +236,16 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
           metrics,
           csrfKey: deriveKey(secret.key, "csrf"),
           userCacheTtlMs: 1000,
+          // The outbox worker lives with the app: stopped before the stores close.
+          onClose: () => alerts.stop(),
         });
+        alerts.start();
+        return built;
       })();
       return app;
     },
     async close() {
+      await alerts.stop();
       if (app) await (await app).close();
       stopAuditMetrics();
       await stores.close();

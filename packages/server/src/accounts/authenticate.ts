@@ -1,3 +1,4 @@
+import { failureBurstEvents } from "../audit/detection/failure-burst.js";
 import type { AuditEventInput } from "../audit/events.js";
 import { newEvent, type RequestContext } from "../audit/new-event.js";
 import { TesseraError } from "../shared/errors.js";
@@ -109,6 +110,8 @@ export async function authenticate(
         reason,
         details: { email },
       }),
+      // Detection: a burst of failures per account or IP raises an alert.
+      ...(await failureBurstEvents(deps, { email, userId: user?.id ?? null, ctx })),
     ]);
     throw new TesseraError(reason === "disabled" ? "account_disabled" : "invalid_credentials");
   }

@@ -23,4 +23,6 @@ export interface AppDeps {
   readonly userCacheTtlMs?: number;
   /** HMAC key for pre-session CSRF tokens. */
   readonly csrfKey: Buffer;
+  /** Run when the app closes, before the stores do (stops background workers). */
+  readonly onClose?: () => Promise<void>;
 }

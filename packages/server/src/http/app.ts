@@ -121,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const auth = createSessionResolver(deps);
   const ctx: RouteContext = { deps, auth, principal: createPrincipalResolver(deps, auth) };
+  if (deps.onClose) app.addHook("onClose", deps.onClose);
   app.setErrorHandler(errorHandler);
   app.addHook("onSend", securityHeaders(config));
   app.addHook("onRequest", async (request, reply) => {

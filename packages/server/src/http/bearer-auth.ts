@@ -4,6 +4,7 @@ import { TesseraError } from "../shared/errors.js";
 import type { AccessTokenClaims } from "../tokens/access-token-claims.js";
 import type { AppDeps } from "./app-deps.js";
 import type { SessionResolver } from "./request-auth.js";
+import { requestContext } from "./request-context.js";
 
 /** Who is calling an API route, and how they proved it. */
 export type Principal =
@@ -35,7 +36,8 @@ export function createPrincipalResolver(deps: AppDeps, sessions: SessionResolver
       throw new TesseraError("invalid_token", {
         detail: "Send Authorization: Bearer <access token>.",
       });
-    const claims = await deps.tokens.verify(match[1]!);
+    // With the request's context, a denylisted token is reported as revoked_token.used.
+    const claims = await deps.tokens.verify(match[1]!, requestContext(request));
     const user = await deps.accounts.users.findUserById(claims.sub);
     if (!user || user.disabledAt !== null) throw new TesseraError("invalid_token");
     return { kind: "bearer", user, claims, sid: claims.sid };

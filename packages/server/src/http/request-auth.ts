@@ -5,6 +5,7 @@ import { TesseraError } from "../shared/errors.js";
 import { TtlCache } from "../shared/ttl-cache.js";
 import type { AppDeps } from "./app-deps.js";
 import { cookieNames, cookieValues } from "./cookies.js";
+import { requestContext } from "./request-context.js";
 
 export interface SessionAuth {
   readonly session: Session;
@@ -28,7 +29,8 @@ export function createSessionResolver(deps: AppDeps) {
   async function resolve(request: FastifyRequest): Promise<SessionAuth | null> {
     const values = cookieValues(request, name);
     if (values.length !== 1) return null;
-    const session = await deps.sessions.validate(values[0]!);
+    // With the request's context, a revoked session's cookie is reported as revoked_token.used.
+    const session = await deps.sessions.validate(values[0]!, requestContext(request));
     if (!session) return null;
     let user = users.get(session.userId) ?? null;
     if (!user) {

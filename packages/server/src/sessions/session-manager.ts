@@ -1,3 +1,4 @@
+import type { RevokedUse } from "../audit/detection/revoked-use.js";
 import type { AuditEventInput } from "../audit/events.js";
 import { newEvent, type RequestContext } from "../audit/new-event.js";
 import type { Clock } from "../shared/clock.js";
@@ -39,6 +40,8 @@ interface Deps {
    * stay within DESIGN's 1 s revocation bound (docs/decisions).
    */
   readonly cacheTtlMs?: number;
+  /** Told when a revoked session's cookie is presented (detection: `revoked_token.used`). */
+  readonly reportRevokedUse?: (use: RevokedUse) => Promise<void>;
 }
 
 /** Token shape: 32 random bytes, unpadded base64url (43 characters). */
@@ -145,15 +148,28 @@ export class SessionManager {
 
   /**
    * The live session behind a cookie value, or `null`. Renews the idle expiry,
-   * writing at most once per TOUCH_INTERVAL_MS.
+   * writing at most once per TOUCH_INTERVAL_MS. With `use` (the request
+   * presenting the cookie), a revoked session's cookie is reported; an
+   * expired one is not (it ended by itself).
    */
-  async validate(token: string): Promise<Session | null> {
+  async validate(token: string, use?: RequestContext): Promise<Session | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
     const hash = sha256(token);
     const session = this.cache.get(hash) ?? (await this.deps.store.findSessionByTokenHash(hash));
     const now = this.deps.clock.now();
     if (!session || !isLive(session, now)) {
       this.cache.delete(hash);
+      if (session && session.revokedAt !== null && use) {
+        await this.deps.reportRevokedUse?.({
+          kind: "session",
+          credentialId: session.id,
+          userId: session.userId,
+          sessionId: session.id,
+          reason: session.revokeReason,
+          ctx: use,
+          details: { revokedAt: session.revokedAt },
+        });
+      }
       return null;
     }
     if (now - session.lastSeenAt < TOUCH_INTERVAL_MS) {

@@ -1,5 +1,6 @@
 import type { RateLimiter } from "../accounts/rate-limiter.js";
 import type { UserStore } from "../accounts/user.js";
+import type { AlertOutbox } from "../audit/alerts/alert-outbox.js";
 import type { AuditLog } from "../audit/events.js";
 import type { KeyStore } from "../keys/signing-key.js";
 import type { SessionStore } from "../sessions/session.js";
@@ -15,6 +16,8 @@ export interface Stores {
   readonly keys: KeyStore;
   readonly grants: GrantStore;
   readonly clients: ClientStore;
+  /** Alert webhook deliveries and the detector's cursor over the audit log. */
+  readonly alerts: AlertOutbox;
   /** Throws when a backing store is unreachable (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 import { SignJWT } from "jose";
+import type { RevokedUse } from "../audit/detection/revoked-use.js";
 import type { AuditEventInput } from "../audit/events.js";
 import { newEvent, type RequestContext } from "../audit/new-event.js";
 import type { Signer } from "../keys/key-manager.js";
@@ -45,6 +46,8 @@ export interface TokenServiceDeps {
   readonly bus: RevocationBus;
   readonly denylist: Denylist;
   readonly cache: VerifiedTokenCache;
+  /** Told when a revoked access or refresh token is presented (detection: `revoked_token.used`). */
+  readonly reportRevokedUse?: (use: RevokedUse) => Promise<void>;
 }
 
 export interface IssuedAccessToken {
@@ -107,8 +110,11 @@ export class TokenService {
   /**
    * Verify a Bearer token: the strict checks (verify-access-token.ts) on a
    * cache miss, the revocation check always. Throws `invalid_token`.
+   * `use`: the request presenting the token to authenticate itself; then a
+   * revoked token is reported (not for RFC 7009 revocation, where presenting
+   * an already-revoked token is the client cleaning up).
    */
-  async verify(token: string): Promise<AccessTokenClaims> {
+  async verify(token: string, use?: RequestContext): Promise<AccessTokenClaims> {
     const { clock, cache, denylist, policy } = this.deps;
     const now = clock.now();
     const hit = cache.get(token, now);
@@ -131,7 +137,18 @@ export class TokenService {
         throw new TesseraError("invalid_token", { cause: error });
       }
     }
-    if (denylist.isRevoked(claims)) throw new TesseraError("invalid_token", { detail: "revoked" });
+    if (denylist.isRevoked(claims)) {
+      if (use) {
+        await this.deps.reportRevokedUse?.({
+          kind: "access_token",
+          credentialId: claims.jti,
+          userId: claims.sub,
+          ctx: use,
+          details: { jti: claims.jti, sid: claims.sid, clientId: claims.client_id },
+        });
+      }
+      throw new TesseraError("invalid_token", { detail: "revoked" });
+    }
     return claims;
   }
 
@@ -222,7 +239,22 @@ export class TokenService {
       await this.announceRevoked(outcome.grant.id);
       throw new TesseraError("invalid_grant");
     }
-    if (outcome.kind === "invalid") throw new TesseraError("invalid_grant");
+    if (outcome.kind === "invalid") {
+      // Expired or unknown: nothing to report. Revoked: someone still holds the family.
+      const revoked = outcome.grant;
+      if (revoked && revoked.revokedAt !== null) {
+        await this.deps.reportRevokedUse?.({
+          kind: "refresh_token",
+          credentialId: revoked.id,
+          userId: revoked.userId,
+          grantId: revoked.id,
+          reason: revoked.revokeReason,
+          ctx,
+          details: { clientId: revoked.clientId, revokedAt: revoked.revokedAt },
+        });
+      }
+      throw new TesseraError("invalid_grant");
+    }
     const { grant } = outcome;
     const accessToken = await this.issueAccessToken({
       userId: grant.userId,

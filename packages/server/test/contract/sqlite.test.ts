@@ -3,6 +3,7 @@ import { afterAll } from "vitest";
 import { createSqliteStores } from "../../src/stores/sqlite/sqlite-stores.js";
 import { sqliteAuditTamper } from "../helpers/sqlite-tamper.js";
 import { tempDirs } from "../helpers/temp-dir.js";
+import { describeAlertOutboxContract } from "./alert-outbox.contract.js";
 import { describeAuditLogContract } from "./audit-log.contract.js";
 import { describeClientStoreContract } from "./client-store.contract.js";
 import type { MakeStores } from "./contract-stores.js";
@@ -43,4 +44,5 @@ for (const [name, makeStores] of backends) {
   describeKeyStoreContract(name, makeStores);
   describeGrantStoreContract(name, makeStores);
   describeClientStoreContract(name, makeStores);
+  describeAlertOutboxContract(name, makeStores);
 }

@@ -92,6 +92,20 @@ async function expectRefused(authorization: string): Promise<number> {
   return ms;
 }
 
+/**
+ * A revoked token's first refusal is the one state change allowed: a
+ * `revoked_token.used` audit event (detection, docs/decisions/0023).
+ */
+async function expectRevokedUse(authorization: string): Promise<void> {
+  const before = state();
+  const res = await me(authorization);
+  expect(res.statusCode, res.body.slice(0, 300)).toBe(401);
+  expect(res.json()).toMatchObject({ status: 401, code: "invalid_token" });
+  expect(state()).toEqual({ ...before, auditEvents: before.auditEvents + 1 });
+  const [newest] = await h.stores.audit.tail(1);
+  expect(newest).toMatchObject({ type: "revoked_token.used", details: { kind: "access_token" } });
+}
+
 async function expectAccepted(token: string): Promise<void> {
   const res = await me(bearer(token));
   expect(res.statusCode, res.body).toBe(200);
@@ -783,14 +797,16 @@ describe("the ECDSA high-S twin of a token", () => {
     const twin = highSTwin(access);
     await expectAccepted(twin); // cached as verified before the revocation
     expect((await revoke(access)).statusCode).toBe(200);
-    await expectRefused(bearer(access));
+    await expectRevokedUse(bearer(access));
+    // The twin has the same jti: the same credential, no second event.
     await expectRefused(bearer(twin));
+    await expectRefused(bearer(access));
   });
 
   it("revoking through the twin revokes the original (revocation is by jti, not by string)", async () => {
     const { access } = await apiLogin();
     expect((await revoke(highSTwin(access))).statusCode).toBe(200);
-    await expectRefused(bearer(access));
+    await expectRevokedUse(bearer(access));
     await expectRefused(bearer(highSTwin(access)));
   });
 
@@ -799,7 +815,7 @@ describe("the ECDSA high-S twin of a token", () => {
     const twin = highSTwin(access);
     await expectAccepted(access);
     expect((await revoke(refresh)).statusCode).toBe(200);
-    await expectRefused(bearer(access));
+    await expectRevokedUse(bearer(access));
     await expectRefused(bearer(twin));
   });
 });

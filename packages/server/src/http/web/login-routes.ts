@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { authenticate } from "../../accounts/authenticate.js";
+import { newDeviceEvents } from "../../audit/detection/new-device.js";
 import { TesseraError } from "../../shared/errors.js";
 import { baseCookieOptions, cookieNames, singleCookie } from "../cookies.js";
 import { requestContext } from "../request-context.js";
@@ -53,7 +54,9 @@ export function loginRoutes(app: FastifyInstance, ctx: RouteContext): void {
           },
           context,
         );
-        await startWebSession(ctx, request, reply, result.user.id, [result.event]);
+        // Detection: a login from a browser this account has not used before.
+        const newDevice = await newDeviceEvents(ctx.deps.accounts, result.event);
+        await startWebSession(ctx, request, reply, result.user.id, [result.event, ...newDevice]);
         reply.setCookie(names.device, result.deviceToken, {
           ...baseCookieOptions(config),
           maxAge: DEVICE_COOKIE_MAX_AGE,

@@ -149,6 +149,39 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 4,
+    name: "alert outbox",
+    sql: `
+      -- How far the alert detector has read the audit log (docs/decisions/0022).
+      -- It starts at the current head: events written before alerts existed
+      -- are history, not alerts.
+      CREATE TABLE alert_cursor (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        seq       INTEGER NOT NULL
+      );
+      INSERT INTO alert_cursor (singleton, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM audit_events;
+
+      -- One webhook delivery per alert event; id = the audit event's id.
+      CREATE TABLE alert_outbox (
+        id              TEXT PRIMARY KEY,
+        seq             INTEGER NOT NULL,
+        type            TEXT NOT NULL,
+        body            TEXT NOT NULL,
+        created_at      INTEGER NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        delivered_at    INTEGER,
+        gave_up_at      INTEGER,
+        last_error      TEXT
+      );
+      CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+
+      -- "Has this user logged in before?" (the new-device rule) must not walk
+      -- every login of every user, which the (type, seq) index would do.
+      CREATE INDEX IF NOT EXISTS audit_user_type ON audit_events (user_id, type, seq);
+      `,
+  },
+  {
     version: 5,
     name: "audit retention anchor",
     sql: `

@@ -1,5 +1,6 @@
 import type { Stores } from "../stores.js";
 import { openDatabase, type SqliteDatabase } from "./open-database.js";
+import { SqliteAlertOutbox } from "./sqlite-alert-outbox.js";
 import { SqliteAuditLog } from "./sqlite-audit-log.js";
 import { SqliteClientStore } from "./sqlite-client-store.js";
 import { SqliteGrantStore } from "./sqlite-grant-store.js";
@@ -20,6 +21,7 @@ export function createSqliteStores(file: string): Stores & { readonly db: Sqlite
     keys: new SqliteKeyStore(db),
     grants: new SqliteGrantStore(db),
     clients: new SqliteClientStore(db),
+    alerts: new SqliteAlertOutbox(db),
     ping: async () => {
       db.prepare("SELECT 1").get();
     },

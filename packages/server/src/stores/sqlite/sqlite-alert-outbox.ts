@@ -1,0 +1,197 @@
+import type {
+  AlertDelivery,
+  AlertOutbox,
+  CollectRequest,
+} from "../../audit/alerts/alert-outbox.js";
+import type { AuditEvent } from "../../audit/events.js";
+import type { SqliteDatabase } from "./open-database.js";
+
+interface DeliveryRow {
+  id: string;
+  seq: number;
+  type: string;
+  body: string;
+  created_at: number;
+  attempts: number;
+  next_attempt_at: number | null;
+  delivered_at: number | null;
+  gave_up_at: number | null;
+  last_error: string | null;
+}
+
+interface EventRow {
+  seq: number;
+  id: string;
+  type: string;
+  outcome: string;
+  time: number;
+  user_id: string | null;
+  actor: string | null;
+  session_id: string | null;
+  grant_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  reason: string | null;
+  details: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+function toDelivery(row: DeliveryRow): AlertDelivery {
+  return {
+    id: row.id,
+    seq: row.seq,
+    type: row.type as AlertDelivery["type"],
+    body: row.body,
+    createdAt: row.created_at,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    deliveredAt: row.delivered_at,
+    gaveUpAt: row.gave_up_at,
+    lastError: row.last_error,
+  };
+}
+
+function toEvent(row: EventRow): AuditEvent {
+  return {
+    seq: row.seq,
+    id: row.id,
+    type: row.type as AuditEvent["type"],
+    outcome: row.outcome as AuditEvent["outcome"],
+    time: row.time,
+    userId: row.user_id,
+    actor: row.actor,
+    sessionId: row.session_id,
+    grantId: row.grant_id,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    reason: row.reason,
+    details: row.details === null ? null : (JSON.parse(row.details) as Record<string, unknown>),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+/** Errors are stored for operators, bounded so a chatty receiver cannot bloat the file. */
+const MAX_ERROR_LENGTH = 500;
+
+export class SqliteAlertOutbox implements AlertOutbox {
+  private readonly statements;
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.statements = {
+      cursor: db.prepare("SELECT seq FROM alert_cursor WHERE singleton = 1"),
+      head: db.prepare("SELECT MAX(seq) AS seq FROM audit_events"),
+      setCursor: db.prepare(
+        "INSERT INTO alert_cursor (singleton, seq) VALUES (1, ?) ON CONFLICT (singleton) DO UPDATE SET seq = excluded.seq",
+      ),
+      insert:
+        db.prepare(`INSERT INTO alert_outbox (id, seq, type, body, created_at, attempts, next_attempt_at)
+        VALUES (@id, @seq, @type, @body, @createdAt, 0, @createdAt) ON CONFLICT (id) DO NOTHING`),
+      due: db.prepare(
+        "SELECT * FROM alert_outbox WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT ?",
+      ),
+      lease: db.prepare("UPDATE alert_outbox SET next_attempt_at = ? WHERE id = ?"),
+      delivered: db.prepare(
+        "UPDATE alert_outbox SET attempts = ?, delivered_at = ?, next_attempt_at = NULL, last_error = NULL WHERE id = ?",
+      ),
+      reschedule: db.prepare(
+        "UPDATE alert_outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ? AND next_attempt_at IS NOT NULL",
+      ),
+      gaveUp: db.prepare(
+        "UPDATE alert_outbox SET attempts = ?, gave_up_at = ?, next_attempt_at = NULL, last_error = ? WHERE id = ?",
+      ),
+      byId: db.prepare("SELECT * FROM alert_outbox WHERE id = ?"),
+      pending: db.prepare(
+        "SELECT count(*) AS n FROM alert_outbox WHERE next_attempt_at IS NOT NULL",
+      ),
+      sweep: db.prepare(
+        "DELETE FROM alert_outbox WHERE next_attempt_at IS NULL AND COALESCE(delivered_at, gave_up_at) < ?",
+      ),
+    };
+  }
+
+  private readCursor(): number {
+    return (this.statements.cursor.get() as { seq: number } | undefined)?.seq ?? 0;
+  }
+
+  private readHead(): number {
+    return (this.statements.head.get() as { seq: number | null }).seq ?? 0;
+  }
+
+  async collect(request: CollectRequest): Promise<AuditEvent[]> {
+    // Cheap check first, so an idle server does not take the write lock every poll.
+    if (this.readHead() <= this.readCursor()) return [];
+    const { types, now, limit, toBody } = request;
+    const marks = types.map(() => "?").join(", ");
+    const select = this.db.prepare(
+      `SELECT * FROM audit_events WHERE seq > ? AND seq <= ? AND type IN (${marks}) ORDER BY seq LIMIT ?`,
+    );
+    // IMMEDIATE: read the cursor and move it under the write lock, so two
+    // collectors (server and a second instance) never both take an event.
+    return this.db
+      .transaction((): AuditEvent[] => {
+        const cursor = this.readCursor();
+        const head = this.readHead();
+        if (head <= cursor) return [];
+        const rows = select.all(cursor, head, ...types, Math.max(1, limit)) as EventRow[];
+        const events = rows.map(toEvent);
+        for (const event of events) {
+          const body = toBody(event);
+          if (body === null) continue;
+          this.statements.insert.run({
+            id: event.id,
+            seq: event.seq,
+            type: event.type,
+            body,
+            createdAt: now,
+          });
+        }
+        // A full batch stops at its last event; otherwise everything up to the head is read.
+        const last = events.at(-1);
+        this.statements.setCursor.run(events.length >= limit && last ? last.seq : head);
+        return events;
+      })
+      .immediate();
+  }
+
+  async claimDue(now: number, leaseMs: number, limit: number): Promise<AlertDelivery[]> {
+    return this.db
+      .transaction((): AlertDelivery[] => {
+        const rows = this.statements.due.all(now, Math.max(0, limit)) as DeliveryRow[];
+        for (const row of rows) this.statements.lease.run(now + leaseMs, row.id);
+        return rows.map(toDelivery);
+      })
+      .immediate();
+  }
+
+  async markDelivered(id: string, attempts: number, at: number): Promise<void> {
+    this.statements.delivered.run(attempts, at, id);
+  }
+
+  async reschedule(
+    id: string,
+    attempts: number,
+    nextAttemptAt: number,
+    error: string,
+  ): Promise<void> {
+    this.statements.reschedule.run(attempts, nextAttemptAt, error.slice(0, MAX_ERROR_LENGTH), id);
+  }
+
+  async markGaveUp(id: string, attempts: number, at: number, error: string): Promise<void> {
+    this.statements.gaveUp.run(attempts, at, error.slice(0, MAX_ERROR_LENGTH), id);
+  }
+
+  async findDelivery(id: string): Promise<AlertDelivery | null> {
+    const row = this.statements.byId.get(id) as DeliveryRow | undefined;
+    return row ? toDelivery(row) : null;
+  }
+
+  async countPending(): Promise<number> {
+    return (this.statements.pending.get() as { n: number }).n;
+  }
+
+  async sweepFinished(before: number): Promise<number> {
+    return this.statements.sweep.run(before).changes;
+  }
+}
