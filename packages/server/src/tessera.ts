@@ -9,8 +9,10 @@ import { deriveKey } from "./keys/derive-key.js";
 import { KeyManager } from "./keys/key-manager.js";
 import { loadMasterSecret, type MasterSecret } from "./keys/master-secret.js";
 import { createLogger, type Logger } from "./observability/logger.js";
+import { Metrics } from "./observability/metrics.js";
 import { Denylist } from "./revocation/denylist.js";
-import { InProcessRevocationBus, type RevocationBus } from "./revocation/revocation-bus.js";
+import { LoggedRevocationBus } from "./revocation/logged-revocation-bus.js";
+import type { RevocationBus } from "./revocation/revocation-bus.js";
 import { SessionManager } from "./sessions/session-manager.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 import { cryptoRandom, type Random } from "./shared/random.js";
@@ -37,6 +39,7 @@ export interface Tessera {
   readonly tokens: TokenService;
   readonly denylist: Denylist;
   readonly bus: RevocationBus;
+  readonly metrics: Metrics;
   readonly secret: MasterSecret;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -117,9 +120,24 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     rotationIntervalMs: config.keyRotationInterval * 1000,
     maxTokenLifetimeMs,
   });
-  const bus = new InProcessRevocationBus();
+  const metrics = new Metrics();
   const denylist = new Denylist();
-  bus.subscribe((entry) => denylist.add(entry));
+  // Revocations made here are enforced at once; those other processes on the
+  // same store append (the CLI) are read from the log within its poll interval.
+  const bus = new LoggedRevocationBus({
+    log: stores.revocations,
+    clock,
+    onApplied: (_entry, lagMs) => metrics.revocationLag.observe(lagMs / 1000),
+    onPrune: (now) => {
+      denylist.prune(now);
+      metrics.denylistEntries.set(denylist.size);
+    },
+    onError: (error) => logger.warn({ err: error }, "reading the revocation log failed"),
+  });
+  bus.subscribe((entry) => {
+    denylist.add(entry);
+    metrics.denylistEntries.set(denylist.size);
+  });
   const tokens = new TokenService({
     keys: { signer: () => keys.signer(), verificationKey: (kid) => keys.verificationKey(kid) },
     grants: stores.grants,
@@ -152,7 +170,11 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
   });
   let app: Promise<FastifyInstance> | null = null;
 
-  /** After a restart, sessions and grants revoked recently must still stop their tokens. */
+  /**
+   * After a restart, every revocation still live must stop its tokens: the
+   * log holds them all (jti and user cut-offs included); sessions and grants
+   * revoked before the log existed are read from their own stores.
+   */
   async function rebuildDenylist(): Promise<void> {
     const since = clock.now() - maxTokenLifetimeMs;
     const revoked = [
@@ -162,6 +184,8 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     for (const { id, revokedAt } of revoked) {
       denylist.add({ kind: "sid", value: id, until: revokedAt + maxTokenLifetimeMs });
     }
+    await bus.start();
+    metrics.denylistEntries.set(denylist.size);
   }
 
   return {
@@ -173,6 +197,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     tokens,
     denylist,
     bus,
+    metrics,
     secret,
     logger,
     clock,
@@ -191,12 +216,15 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
           logger,
           csrfKey: deriveKey(secret.key, "csrf"),
           userCacheTtlMs: 1000,
+          // The log is tailed only while the app runs (CLI commands only append).
+          onClose: () => bus.stop(),
         });
       })();
       return app;
     },
     async close() {
       if (app) await (await app).close();
+      await bus.stop();
       await stores.close();
     },
   };

@@ -21,4 +21,6 @@ export interface AppDeps {
   readonly userCacheTtlMs?: number;
   /** HMAC key for pre-session CSRF tokens. */
   readonly csrfKey: Buffer;
+  /** Run when the app closes (stop background work such as the revocation tail). */
+  readonly onClose?: () => Promise<void>;
 }

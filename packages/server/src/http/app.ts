@@ -8,7 +8,10 @@ import Fastify, {
 } from "fastify";
 import type { TrustProxy } from "../config/schema.js";
 import { TesseraError } from "../shared/errors.js";
+import { adminUserApiRoutes } from "./api/admin-user-routes.js";
 import { authApiRoutes } from "./api/auth-routes.js";
+import { logoutEverywhereApiRoutes } from "./api/logout-everywhere-routes.js";
+import { revocationFeedRoutes } from "./api/revocation-feed-routes.js";
 import { sessionApiRoutes } from "./api/session-routes.js";
 import { userApiRoutes } from "./api/user-routes.js";
 import type { AppDeps } from "./app-deps.js";
@@ -115,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const auth = createSessionResolver(deps);
   const ctx: RouteContext = { deps, auth, principal: createPrincipalResolver(deps, auth) };
+  if (deps.onClose) app.addHook("onClose", deps.onClose);
   app.setErrorHandler(errorHandler);
   app.addHook("onSend", securityHeaders(config));
   app.addHook("preValidation", async (request) => checkContentType(request));
@@ -143,6 +147,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     oauthRoutes,
     wellKnownRoutes,
     healthRoutes,
+    logoutEverywhereApiRoutes,
+    adminUserApiRoutes,
+    revocationFeedRoutes,
   ]) {
     group(app, ctx);
   }

@@ -2,6 +2,7 @@ import type { RateLimiter } from "../accounts/rate-limiter.js";
 import type { UserStore } from "../accounts/user.js";
 import type { AuditLog } from "../audit/events.js";
 import type { KeyStore } from "../keys/signing-key.js";
+import type { RevocationLog } from "../revocation/revocation-log.js";
 import type { SessionStore } from "../sessions/session.js";
 import type { GrantStore } from "../tokens/grant.js";
 import type { ClientStore } from "../tokens/oauth-client.js";
@@ -15,6 +16,7 @@ export interface Stores {
   readonly keys: KeyStore;
   readonly grants: GrantStore;
   readonly clients: ClientStore;
+  readonly revocations: RevocationLog;
   /** Throws when a backing store is unreachable (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -5,6 +5,7 @@ import { SqliteClientStore } from "./sqlite-client-store.js";
 import { SqliteGrantStore } from "./sqlite-grant-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
 import { SqliteRateLimiter } from "./sqlite-rate-limiter.js";
+import { SqliteRevocationLog } from "./sqlite-revocation-log.js";
 import { SqliteSessionStore } from "./sqlite-session-store.js";
 import { SqliteUserStore } from "./sqlite-user-store.js";
 
@@ -20,6 +21,7 @@ export function createSqliteStores(file: string): Stores & { readonly db: Sqlite
     keys: new SqliteKeyStore(db),
     grants: new SqliteGrantStore(db),
     clients: new SqliteClientStore(db),
+    revocations: new SqliteRevocationLog(db),
     ping: async () => {
       db.prepare("SELECT 1").get();
     },
