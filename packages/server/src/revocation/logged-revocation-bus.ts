@@ -41,6 +41,7 @@ export class LoggedRevocationBus implements RevocationBus {
   private lastPrune: number;
   private timer: NodeJS.Timeout | null = null;
   private pending: Promise<void> | null = null;
+  private ticking: Promise<void> | null = null;
   private readonly pageSize: number;
 
   constructor(private readonly options: LoggedRevocationBusOptions) {
@@ -48,10 +49,14 @@ export class LoggedRevocationBus implements RevocationBus {
     this.lastPrune = options.clock.now();
   }
 
+  /**
+   * Enforce here first, then append: should the append fail (the caller gets
+   * the error), this process still refuses the tokens — it fails closed.
+   */
   async publish(entry: RevocationEntry, events: readonly AuditEventInput[] = []): Promise<void> {
+    this.deliver(entry, 0);
     const [logged] = await this.options.log.append([entry], this.options.clock.now(), events);
     if (logged && logged.cursor > this.cursor) this.ownCursors.add(logged.cursor);
-    this.deliver(entry, 0);
   }
 
   subscribe(listener: (entry: RevocationEntry) => void): () => void {
@@ -71,13 +76,19 @@ export class LoggedRevocationBus implements RevocationBus {
   async start(): Promise<void> {
     await this.poll({ initial: true });
     if (this.timer) return;
-    this.timer = setInterval(() => void this.tick(), this.options.pollIntervalMs ?? 250);
+    this.timer = setInterval(() => {
+      // One tick at a time: a slow read is not stacked on by the next interval.
+      this.ticking ??= this.tick().finally(() => {
+        this.ticking = null;
+      });
+    }, this.options.pollIntervalMs ?? 250);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.ticking;
     await this.pending;
   }
 

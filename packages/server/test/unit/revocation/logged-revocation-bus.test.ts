@@ -144,6 +144,19 @@ describe("LoggedRevocationBus", () => {
     expect(await a.stores.revocations.after(0, 10)).toEqual([]);
   });
 
+  it("fails closed: when the append fails, the caller sees the error and this process still refuses", async () => {
+    const clock = new ManualClock(T0);
+    const stores = createSqliteStores(":memory:");
+    const bus = new LoggedRevocationBus({ log: stores.revocations, clock });
+    const denylist = new Denylist();
+    bus.subscribe((e) => denylist.add(e));
+    await stores.close();
+    await expect(
+      bus.publish({ kind: "sid", value: "sid-x", until: T0 + MINUTE }),
+    ).rejects.toThrow();
+    expect(denylist.isRevoked(claims())).toBe(true);
+  });
+
   it("reports a failed read and keeps going", async () => {
     const clock = new ManualClock(T0);
     const stores = createSqliteStores(":memory:");
