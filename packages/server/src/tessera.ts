@@ -173,7 +173,8 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
   /**
    * After a restart, every revocation still live must stop its tokens: the
    * log holds them all (jti and user cut-offs included); sessions and grants
-   * revoked before the log existed are read from their own stores.
+   * revoked before the log existed (or whose sid entry a crash kept out of
+   * it) are read from their own stores.
    */
   async function rebuildDenylist(): Promise<void> {
     const since = clock.now() - maxTokenLifetimeMs;
