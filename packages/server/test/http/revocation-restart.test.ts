@@ -46,6 +46,47 @@ async function me(t: Tessera, token: string): Promise<number> {
   return res.statusCode;
 }
 
+describe("revocations reach a running instance from another process", () => {
+  it("a cut-off written by a second Tessera on the same file is enforced by the running one within 1 s, with its lag recorded", async () => {
+    const dataDir = dirs.make();
+    const result = loadConfig({
+      TESSERA_DATA_DIR: dataDir,
+      TESSERA_SECRET: Buffer.alloc(32, 9).toString("base64"),
+      LOG_LEVEL: "silent",
+    });
+    if (!result.ok) throw new Error(result.problems.join("\n"));
+    // Real time here: the tail runs on a real timer.
+    const server = createTessera(result.config, { hasher, logger: createLogger("silent") });
+    const cli = createTessera(result.config, { hasher, logger: createLogger("silent") });
+    try {
+      await registerUser(
+        server.accounts,
+        { email: "ada@example.com", password: PASSWORD, actor: "cli", via: "cli" },
+        { ip: null, userAgent: null },
+      );
+      const token = await login(server);
+      // Into the next second: a cut-off covers tokens issued before its second.
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+      const userId = (await server.stores.users.findUserByEmail("ada@example.com"))!.id;
+      expect(await me(server, token)).toBe(200);
+      await cli.tokens.revokeUser(userId, { ip: null, userAgent: null }, "test", "cli");
+      const start = Date.now();
+      while ((await me(server, token)) === 200) {
+        expect(Date.now() - start).toBeLessThan(1000);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await me(server, token)).toBe(401);
+      const lag = (await server.metrics.revocationLag.get()).values.find((v) =>
+        v.metricName?.endsWith("_count"),
+      );
+      expect(lag?.value).toBe(1);
+    } finally {
+      await cli.close();
+      await server.close();
+    }
+  });
+});
+
 describe("revocations survive a restart", () => {
   it("a jti revoked through /oauth/revoke stays refused after a restart; its sibling stays valid", async () => {
     const dataDir = dirs.make();

@@ -108,7 +108,7 @@ export const usersCommand: Command = {
   summary: "create, list and disable users",
   usage: `tessera users create --email E [--admin]   password on standard input
 tessera users list [--json]
-tessera users disable ID                   also ends all their sessions`,
+tessera users disable ID                   also ends all their sessions, grants and access tokens`,
   async run(args: string[], config: Config, io: CliIo): Promise<number> {
     const [sub, ...rest] = args;
     try {
