@@ -176,7 +176,7 @@ describe("tessera revoke against a running server", () => {
 
   it("refuses bad usage with exit 64 and unknown ids with exit 1, revoking nothing", async () => {
     const bob = await login("bob@example.com");
-    for (const args of [
+    const usage = [
       ["revoke"],
       ["revoke", "--user", ids.bob!, "--grant", bob.sid],
       ["revoke", "--user"],
@@ -184,26 +184,31 @@ describe("tessera revoke against a running server", () => {
       ["revoke", ids.bob!],
       ["sessions"],
       ["sessions", "list", "--user"],
-    ]) {
-      const result = await cli(args);
-      expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(64);
-    }
-    for (const args of [
+    ];
+    const unknown = [
       ["revoke", "--user", "nobody"],
       ["revoke", "--session", "nobody"],
       ["revoke", "--grant", "nobody"],
       ["sessions", "list", "--user", "nobody"],
-    ]) {
-      const result = await cli(args);
-      expect(result.code, args.join(" ")).toBe(1);
+    ];
+    // Independent commands: run them side by side (each is a whole Node start).
+    const [usageResults, unknownResults, help, sessionsHelp] = await Promise.all([
+      Promise.all(usage.map((args) => cli(args))),
+      Promise.all(unknown.map((args) => cli(args))),
+      cli(["revoke", "--help"]),
+      cli(["sessions", "--help"]),
+    ]);
+    for (const [i, result] of usageResults.entries())
+      expect(result.code, `${usage[i]!.join(" ")}: ${result.stderr}`).toBe(64);
+    for (const [i, result] of unknownResults.entries()) {
+      expect(result.code, unknown[i]!.join(" ")).toBe(1);
       expect(result.stderr).toMatch(/no (live )?(user|session|grant) with id nobody/);
     }
-    const help = await cli(["revoke", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("tessera revoke --user ID");
-    expect((await cli(["sessions", "--help"])).stdout).toContain("tessera sessions list");
+    expect(sessionsHelp.stdout).toContain("tessera sessions list");
     // Give the server a full poll interval: nothing above may have revoked bob.
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await me(bob.token)).toBe(200);
-  });
+  }, 60_000);
 });
