@@ -14,7 +14,8 @@ import { auditMetrics } from "./observability/audit-metrics.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
 import { Denylist } from "./revocation/denylist.js";
-import { InProcessRevocationBus, type RevocationBus } from "./revocation/revocation-bus.js";
+import { LoggedRevocationBus } from "./revocation/logged-revocation-bus.js";
+import type { RevocationBus } from "./revocation/revocation-bus.js";
 import { SessionManager } from "./sessions/session-manager.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 import { cryptoRandom, type Random } from "./shared/random.js";
@@ -153,9 +154,23 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
         : null,
     ...(options.alerts ? { options: options.alerts } : {}),
   });
-  const bus = new InProcessRevocationBus();
   const denylist = new Denylist();
-  bus.subscribe((entry) => denylist.add(entry));
+  // Revocations made here are enforced at once; those other processes on the
+  // same store append (the CLI) are read from the log within its poll interval.
+  const bus = new LoggedRevocationBus({
+    log: stores.revocations,
+    clock,
+    onApplied: (_entry, lagMs) => metrics.revocationLag.observe(lagMs / 1000),
+    onPrune: (now) => {
+      denylist.prune(now);
+      metrics.denylistEntries.set(denylist.size);
+    },
+    onError: (error) => logger.warn({ err: error }, "reading the revocation log failed"),
+  });
+  bus.subscribe((entry) => {
+    denylist.add(entry);
+    metrics.denylistEntries.set(denylist.size);
+  });
   const tokens = new TokenService({
     keys: {
       signer: () => keys.signer(),
@@ -194,7 +209,12 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
   });
   let app: Promise<FastifyInstance> | null = null;
 
-  /** After a restart, sessions and grants revoked recently must still stop their tokens. */
+  /**
+   * After a restart, every revocation still live must stop its tokens: the
+   * log holds them all (jti and user cut-offs included); sessions and grants
+   * revoked before the log existed (or whose sid entry a crash kept out of
+   * it) are read from their own stores.
+   */
   async function rebuildDenylist(): Promise<void> {
     const since = clock.now() - maxTokenLifetimeMs;
     const revoked = [
@@ -204,6 +224,8 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     for (const { id, revokedAt } of revoked) {
       denylist.add({ kind: "sid", value: id, until: revokedAt + maxTokenLifetimeMs });
     }
+    await bus.start();
+    metrics.denylistEntries.set(denylist.size);
   }
 
   return {
@@ -236,8 +258,13 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
           metrics,
           csrfKey: deriveKey(secret.key, "csrf"),
           userCacheTtlMs: 1000,
-          // The outbox worker lives with the app: stopped before the stores close.
-          onClose: () => alerts.stop(),
+          // Background work lives with the app and stops before the stores
+          // close: the alert outbox worker, and the revocation log tail (CLI
+          // commands only append to the log).
+          onClose: async () => {
+            await alerts.stop();
+            await bus.stop();
+          },
         });
         alerts.start();
         return built;
@@ -247,6 +274,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     async close() {
       await alerts.stop();
       if (app) await (await app).close();
+      await bus.stop();
       stopAuditMetrics();
       await stores.close();
     },

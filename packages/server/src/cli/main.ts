@@ -5,7 +5,9 @@ import { auditCommand } from "./commands/audit.js";
 import { clientsCommand } from "./commands/clients.js";
 import { keysCommand } from "./commands/keys.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { revokeCommand } from "./commands/revoke.js";
 import { serveCommand } from "./commands/serve.js";
+import { sessionsCommand } from "./commands/sessions.js";
 import { usersCommand } from "./commands/users.js";
 import { type CliIo, processIo } from "./io.js";
 
@@ -16,6 +18,8 @@ const commands: readonly Command[] = [
   clientsCommand,
   keysCommand,
   auditCommand,
+  sessionsCommand,
+  revokeCommand,
 ];
 
 /** Exit code for configuration errors (sysexits.h EX_CONFIG). */

@@ -9,7 +9,10 @@ import Fastify, {
 import type { TrustProxy } from "../config/schema.js";
 import { TesseraError } from "../shared/errors.js";
 import { adminAuditRoutes } from "./api/admin-audit-routes.js";
+import { adminUserApiRoutes } from "./api/admin-user-routes.js";
 import { authApiRoutes } from "./api/auth-routes.js";
+import { logoutEverywhereApiRoutes } from "./api/logout-everywhere-routes.js";
+import { revocationFeedRoutes } from "./api/revocation-feed-routes.js";
 import { sessionApiRoutes } from "./api/session-routes.js";
 import { userApiRoutes } from "./api/user-routes.js";
 import type { AppDeps } from "./app-deps.js";
@@ -166,6 +169,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     healthRoutes,
     adminAuditRoutes,
     metricsRoutes,
+    logoutEverywhereApiRoutes,
+    adminUserApiRoutes,
+    revocationFeedRoutes,
   ]) {
     group(app, ctx);
   }

@@ -63,6 +63,9 @@ export function sendError(
     // RFC 6750 §3: a bad token says so; a missing credential only names the scheme.
     if (error.code === "invalid_token")
       reply.header("www-authenticate", 'Bearer realm="tessera", error="invalid_token"');
+    // Client-authenticated routes (the revocation feed) name their scheme: Basic.
+    else if (error.code === "invalid_client")
+      reply.header("www-authenticate", 'Basic realm="tessera"');
     else if (error.status === 401) reply.header("www-authenticate", 'Bearer realm="tessera"');
     return reply.type("application/problem+json").send({
       type: `https://tessera.dev/problems/${error.code}`,

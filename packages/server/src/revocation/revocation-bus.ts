@@ -1,14 +1,22 @@
+import type { AuditEventInput } from "../audit/events.js";
 import type { RevocationEntry } from "./denylist.js";
 
 /**
- * Spreads revocations to every verifier. In process on the embedded default;
+ * Spreads revocations to every verifier. In process on the embedded default
+ * (with the durable log tailed for other processes: logged-revocation-bus.ts);
  * a Redis implementation (with catch-up) joins with scale-out.
  */
 export interface RevocationBus {
-  publish(entry: RevocationEntry): Promise<void>;
+  /**
+   * Announce a revocation. `events` are the audit events of the change the
+   * entry itself is (a user cut-off, one access token): a durable bus writes
+   * them in the same transaction as the entry.
+   */
+  publish(entry: RevocationEntry, events?: readonly AuditEventInput[]): Promise<void>;
   subscribe(listener: (entry: RevocationEntry) => void): () => void;
 }
 
+/** Listeners in this process only, nothing durable (unit tests, embedding). */
 export class InProcessRevocationBus implements RevocationBus {
   private readonly listeners = new Set<(entry: RevocationEntry) => void>();
 

@@ -3,6 +3,7 @@ import type { UserStore } from "../accounts/user.js";
 import type { AlertOutbox } from "../audit/alerts/alert-outbox.js";
 import type { AuditLog } from "../audit/events.js";
 import type { KeyStore } from "../keys/signing-key.js";
+import type { RevocationLog } from "../revocation/revocation-log.js";
 import type { SessionStore } from "../sessions/session.js";
 import type { GrantStore } from "../tokens/grant.js";
 import type { ClientStore } from "../tokens/oauth-client.js";
@@ -18,6 +19,7 @@ export interface Stores {
   readonly clients: ClientStore;
   /** Alert webhook deliveries and the detector's cursor over the audit log. */
   readonly alerts: AlertOutbox;
+  readonly revocations: RevocationLog;
   /** Throws when a backing store is unreachable (for /readyz). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -345,13 +345,67 @@ export class TokenService {
     return ids.length;
   }
 
-  /** Revoke one access token by its `jti` (RFC 7009 with an access token). */
-  async revokeAccessToken(claims: AccessTokenClaims): Promise<void> {
-    await this.deps.bus.publish({
-      kind: "jti",
-      value: claims.jti,
-      until: (claims.exp + this.deps.policy.clockLeeway) * 1000,
-    });
+  /**
+   * Revoke one access token by its `jti` (RFC 7009 with an access token). The
+   * denylist entry and its `access_token.revoked` event are written together.
+   */
+  async revokeAccessToken(
+    claims: AccessTokenClaims,
+    ctx: RequestContext = { ip: null, userAgent: null },
+    reason = "client_revoked",
+  ): Promise<void> {
+    await this.deps.bus.publish(
+      {
+        kind: "jti",
+        value: claims.jti,
+        until: (claims.exp + this.deps.policy.clockLeeway) * 1000,
+      },
+      [
+        newEvent(this.deps, "access_token.revoked", "success", {
+          userId: claims.sub,
+          actor: claims.client_id,
+          ip: ctx.ip,
+          userAgent: ctx.userAgent,
+          reason,
+          details: { jti: claims.jti, sid: claims.sid, clientId: claims.client_id },
+        }),
+      ],
+    );
+  }
+
+  /**
+   * Cut off every access token of a user issued before now: a per-user
+   * "revoked before" entry, written with its `user.revoked` event. The cut-off
+   * is the start of the current second, because `iat` has whole seconds: a
+   * token issued later in this same second (a fresh login right after "log
+   * out everywhere") must not be refused for its whole life. Tokens issued
+   * earlier in this second are stopped by their `sid` entries, since every
+   * session and grant of the user is revoked too
+   * (docs/decisions/0020-user-revocation.md). Returns the cut-off (ms).
+   */
+  async revokeUser(
+    userId: string,
+    ctx: RequestContext,
+    reason: string,
+    actor: string,
+    details: Readonly<Record<string, unknown>> = {},
+  ): Promise<number> {
+    const now = this.deps.clock.now();
+    const before = Math.floor(now / 1000) * 1000;
+    await this.deps.bus.publish(
+      { kind: "user", value: userId, before, until: now + this.maxTokenLifetimeMs },
+      [
+        newEvent(this.deps, "user.revoked", "success", {
+          userId,
+          actor,
+          ip: ctx.ip,
+          userAgent: ctx.userAgent,
+          reason,
+          details: { ...details, before: new Date(before).toISOString() },
+        }),
+      ],
+    );
+    return before;
   }
 
   /** Tell every verifier that tokens with this `sid` (session or grant) are revoked. */

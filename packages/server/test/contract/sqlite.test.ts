@@ -10,6 +10,7 @@ import type { MakeStores } from "./contract-stores.js";
 import { describeGrantStoreContract } from "./grant-store.contract.js";
 import { describeKeyStoreContract } from "./key-store.contract.js";
 import { describeRateLimiterContract } from "./rate-limiter.contract.js";
+import { describeRevocationLogContract } from "./revocation-log.contract.js";
 import { describeSessionStoreContract } from "./session-store.contract.js";
 import { describeUserStoreContract } from "./user-store.contract.js";
 
@@ -45,4 +46,5 @@ for (const [name, makeStores] of backends) {
   describeGrantStoreContract(name, makeStores);
   describeClientStoreContract(name, makeStores);
   describeAlertOutboxContract(name, makeStores);
+  describeRevocationLogContract(name, makeStores);
 }

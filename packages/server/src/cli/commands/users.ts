@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { registerUser } from "../../accounts/register-user.js";
 import { newEvent } from "../../audit/new-event.js";
 import type { Config } from "../../config/load-config.js";
+import { revokeUserAccess } from "../../revocation/revoke-user-access.js";
 import { TesseraError } from "../../shared/errors.js";
 import { createTessera, type Tessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
@@ -86,9 +87,13 @@ async function disable(args: string[], config: Config, io: CliIo): Promise<numbe
         userAgent: CLI_CONTEXT.userAgent,
       }),
     ]);
-    // Disabling ends every session now, not at the next request.
-    const revoked = await tessera.sessions.revokeAll(id, null, CLI_CONTEXT, "user_disabled", "cli");
-    await tessera.tokens.revokeAllGrants(id, CLI_CONTEXT, "user_disabled", "cli");
+    // Disabling ends every session, grant and live access token now, not at
+    // the next request; a running server reads the cut-off from the revocation log.
+    const { sessions: revoked } = await revokeUserAccess(
+      tessera,
+      { userId: id, reason: "user_disabled", actor: "cli" },
+      CLI_CONTEXT,
+    );
     io.out(
       done
         ? `disabled ${user.email}; ended ${revoked} session(s)`
@@ -103,7 +108,7 @@ export const usersCommand: Command = {
   summary: "create, list and disable users",
   usage: `tessera users create --email E [--admin]   password on standard input
 tessera users list [--json]
-tessera users disable ID                   also ends all their sessions`,
+tessera users disable ID                   also ends all their sessions, grants and access tokens`,
   async run(args: string[], config: Config, io: CliIo): Promise<number> {
     const [sub, ...rest] = args;
     try {

@@ -95,7 +95,7 @@ export function oauthRoutes(app: FastifyInstance, ctx: RouteContext): void {
         await tokens.revokeRefreshToken(token, context);
       } else {
         const claims = await tokens.verify(token).catch(() => null);
-        if (claims) await tokens.revokeAccessToken(claims);
+        if (claims) await tokens.revokeAccessToken(claims, context);
       }
       return noStore(reply).code(200).send();
     },

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { changePassword } from "../../accounts/change-password.js";
 import { sessionCsrfToken } from "../../csrf/csrf-tokens.js";
+import { revokeUserAccess } from "../../revocation/revoke-user-access.js";
 import { TesseraError } from "../../shared/errors.js";
 import { clearSessionCookie, setSessionCookie } from "../cookies.js";
 import type { SessionAuth } from "../request-auth.js";
@@ -98,12 +99,11 @@ export function accountRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post("/account/logout-everywhere", async (request, reply) => {
     const auth = await signedIn(request, reply);
     if (!auth) return reply;
-    await sessions.revokeAll(auth.user.id, null, requestContext(request), "logout_everywhere");
-    await ctx.deps.tokens.revokeAllGrants(
-      auth.user.id,
+    // Sessions, grants and live access tokens (a per-user cut-off).
+    await revokeUserAccess(
+      ctx.deps,
+      { userId: auth.user.id, reason: "logout_everywhere", actor: auth.user.id },
       requestContext(request),
-      "logout_everywhere",
-      auth.user.id,
     );
 
     return signOutResponse(reply, ctx);
@@ -139,13 +139,18 @@ export function accountRoutes(app: FastifyInstance, ctx: RouteContext): void {
             sessionId: auth.session.id,
           },
           context,
+          // Every other session, every grant and every access token issued so
+          // far; this session is rotated below (docs/decisions/0020-user-revocation.md).
           async () => {
-            await sessions.revokeAll(auth.user.id, auth.session.id, context, "password_changed");
-            await ctx.deps.tokens.revokeAllGrants(
-              auth.user.id,
+            await revokeUserAccess(
+              ctx.deps,
+              {
+                userId: auth.user.id,
+                reason: "password_changed",
+                actor: auth.user.id,
+                keepSessionId: auth.session.id,
+              },
               context,
-              "password_changed",
-              auth.user.id,
             );
           },
         );

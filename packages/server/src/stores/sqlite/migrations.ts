@@ -149,6 +149,24 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 3,
+    name: "revocation log",
+    sql: `
+      -- The durable log behind the in-memory denylist: appended on every
+      -- access-token revocation, tailed by cursor by every instance, pruned
+      -- once until (ms) has passed. AUTOINCREMENT: a cursor is never reused.
+      CREATE TABLE revocations (
+        cursor     INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind       TEXT NOT NULL CHECK (kind IN ('sid', 'jti', 'user')),
+        value      TEXT NOT NULL,
+        before     INTEGER,
+        until      INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX revocations_until ON revocations (until);
+    `,
+  },
+  {
     version: 4,
     name: "alert outbox",
     sql: `

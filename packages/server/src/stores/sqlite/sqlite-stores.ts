@@ -6,6 +6,7 @@ import { SqliteClientStore } from "./sqlite-client-store.js";
 import { SqliteGrantStore } from "./sqlite-grant-store.js";
 import { SqliteKeyStore } from "./sqlite-key-store.js";
 import { SqliteRateLimiter } from "./sqlite-rate-limiter.js";
+import { SqliteRevocationLog } from "./sqlite-revocation-log.js";
 import { SqliteSessionStore } from "./sqlite-session-store.js";
 import { SqliteUserStore } from "./sqlite-user-store.js";
 
@@ -22,6 +23,7 @@ export function createSqliteStores(file: string): Stores & { readonly db: Sqlite
     grants: new SqliteGrantStore(db),
     clients: new SqliteClientStore(db),
     alerts: new SqliteAlertOutbox(db),
+    revocations: new SqliteRevocationLog(db),
     ping: async () => {
       db.prepare("SELECT 1").get();
     },

@@ -1,0 +1,141 @@
+import type { AuditEventInput } from "../audit/events.js";
+import type { Clock } from "../shared/clock.js";
+import type { RevocationEntry } from "./denylist.js";
+import type { RevocationBus } from "./revocation-bus.js";
+import type { LoggedRevocation, RevocationLog } from "./revocation-log.js";
+
+export interface LoggedRevocationBusOptions {
+  readonly log: RevocationLog;
+  readonly clock: Clock;
+  /**
+   * How often the log is read for entries other processes appended (ms,
+   * default 250). With the read itself well under a millisecond, a revocation
+   * made by the CLI is enforced here within about this time: inside DESIGN's
+   * 1 s bound (docs/decisions/0019-revocation-log.md).
+   */
+  readonly pollIntervalMs?: number;
+  /** How often expired entries are pruned (ms, default 60 s). */
+  readonly pruneIntervalMs?: number;
+  /** Entries read per query while catching up (default 1000). */
+  readonly pageSize?: number;
+  /** Told of every entry this process starts enforcing, with its lag (ms; 0 when made here). */
+  readonly onApplied?: (entry: RevocationEntry, lagMs: number) => void;
+  /** Told when pruning is due (after the log was pruned), to prune what listens. */
+  readonly onPrune?: (now: number) => void;
+  /** A failed read or prune; the next tick tries again. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * The revocation bus of the embedded default: listeners in this process hear
+ * a revocation at once, and it is appended to the durable revocation log, so
+ * that (1) a restart rebuilds the denylist from the log (`start`), and
+ * (2) revocations appended by other processes on the same store — `tessera
+ * revoke`, `tessera users disable` — are picked up by tailing the log by cursor.
+ */
+export class LoggedRevocationBus implements RevocationBus {
+  private readonly listeners = new Set<(entry: RevocationEntry) => void>();
+  /** Cursors appended by this process that the tail has not passed yet. */
+  private readonly ownCursors = new Set<number>();
+  private cursor = 0;
+  private lastPrune: number;
+  private timer: NodeJS.Timeout | null = null;
+  private pending: Promise<void> | null = null;
+  private ticking: Promise<void> | null = null;
+  private readonly pageSize: number;
+
+  constructor(private readonly options: LoggedRevocationBusOptions) {
+    this.pageSize = options.pageSize ?? 1000;
+    this.lastPrune = options.clock.now();
+  }
+
+  /**
+   * Enforce here first, then append: should the append fail (the caller gets
+   * the error), this process still refuses the tokens — it fails closed.
+   */
+  async publish(entry: RevocationEntry, events: readonly AuditEventInput[] = []): Promise<void> {
+    this.deliver(entry, 0);
+    const [logged] = await this.options.log.append([entry], this.options.clock.now(), events);
+    if (logged && logged.cursor > this.cursor) this.ownCursors.add(logged.cursor);
+  }
+
+  subscribe(listener: (entry: RevocationEntry) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The cursor of the last log entry this process has read. */
+  get position(): number {
+    return this.cursor;
+  }
+
+  /**
+   * Rebuild from the log (every entry still live), then tail it every
+   * `pollIntervalMs` until `stop()`. The timer does not keep the process alive.
+   */
+  async start(): Promise<void> {
+    await this.poll({ initial: true });
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      // One tick at a time: a slow read is not stacked on by the next interval.
+      this.ticking ??= this.tick().finally(() => {
+        this.ticking = null;
+      });
+    }, this.options.pollIntervalMs ?? 250);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.ticking;
+    await this.pending;
+  }
+
+  /** One tail read, and a prune when one is due. Errors go to `onError`. */
+  async tick(): Promise<void> {
+    try {
+      await this.poll({ initial: false });
+      const now = this.options.clock.now();
+      if (now - this.lastPrune >= (this.options.pruneIntervalMs ?? 60_000)) {
+        this.lastPrune = now;
+        await this.options.log.prune(now);
+        this.options.onPrune?.(now);
+      }
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+  }
+
+  /** Read every entry after the cursor (one reader at a time). */
+  poll({ initial }: { initial: boolean }): Promise<void> {
+    this.pending ??= this.readAll(initial).finally(() => {
+      this.pending = null;
+    });
+    return this.pending;
+  }
+
+  private async readAll(initial: boolean): Promise<void> {
+    for (;;) {
+      const page = await this.options.log.after(this.cursor, this.pageSize);
+      const now = this.options.clock.now();
+      for (const entry of page) this.apply(entry, now, initial);
+      if (page.length < this.pageSize) return;
+    }
+  }
+
+  private apply(entry: LoggedRevocation, now: number, initial: boolean): void {
+    this.cursor = Math.max(this.cursor, entry.cursor);
+    if (this.ownCursors.delete(entry.cursor)) return; // delivered when published
+    if (entry.until <= now) return; // no token it could match is still valid
+    const { cursor: _cursor, createdAt, ...plain } = entry;
+    // A rebuild restores what was enforced before the restart: no lag to report.
+    if (initial) for (const listener of this.listeners) listener(plain);
+    else this.deliver(plain, Math.max(0, now - createdAt));
+  }
+
+  private deliver(entry: RevocationEntry, lagMs: number): void {
+    for (const listener of this.listeners) listener(entry);
+    this.options.onApplied?.(entry, lagMs);
+  }
+}
