@@ -42,6 +42,7 @@ tessera audit verify                 exit 0 when the hash chain is intact; other
         return 0;
       }
       if (sub === "verify") {
+        parseArgs({ args: rest, options: {} });
         const result = await stores.audit.verify();
         if (result.ok) {
           io.out(

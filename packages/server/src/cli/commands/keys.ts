@@ -36,6 +36,7 @@ tessera keys rotate          publish a new next key and promote the published ne
         return 0;
       }
       if (sub === "rotate") {
+        parseArgs({ args: rest, options: {} });
         const rotated = await tessera.keys.rotate("manual");
         const current = (await tessera.keys.listKeys()).find((k) => k.state === "current");
         if (!rotated) {

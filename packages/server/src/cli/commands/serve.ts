@@ -1,3 +1,4 @@
+import { parseArgs } from "node:util";
 import { warmUpAuthentication } from "../../accounts/authenticate.js";
 import { issueSetupLinkIfNeeded } from "../../accounts/first-admin.js";
 import type { Config } from "../../config/load-config.js";
@@ -13,7 +14,9 @@ export const serveCommand: Command = {
   summary: "start the HTTP service",
   usage:
     "tessera serve\n\nListens on HOST:PORT (default 127.0.0.1:3000); stops cleanly on SIGINT/SIGTERM.",
-  async run(_args: string[], config: Config, io: CliIo): Promise<number> {
+  async run(args: string[], config: Config, io: CliIo): Promise<number> {
+    // Strict: an unknown option is a usage error (exit 64) before anything starts.
+    parseArgs({ args, options: {} });
     const tessera = createTessera(config);
     const app = await tessera.app();
     if (config.insecureCookies) {
