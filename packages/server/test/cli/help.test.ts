@@ -39,6 +39,7 @@ describe("every command and sub-command", () => {
       "users create",
       "users list",
       "keys rotate",
+      "keys rewrap",
       "audit verify",
     ])
       expect(names).toContain(expected);
