@@ -25,7 +25,9 @@ interface Report {
 }
 
 describe("tessera doctor", () => {
-  it.concurrent("a hardened configuration: exit 0, no finding above info", async () => {
+  it.concurrent("a hardened configuration: exit 0, no finding above info", {
+    timeout: 45000,
+  }, async () => {
     const dataDir = newDataDir("doctor-clean");
     const env = {
       TESSERA_DATA_DIR: dataDir,
@@ -48,7 +50,9 @@ describe("tessera doctor", () => {
     expect(report.findings.map((f) => f.id)).toEqual(["webhook.none"]);
   });
 
-  it.concurrent("a weak configuration: exit 1, each finding with its fix", async () => {
+  it.concurrent("a weak configuration: exit 1, each finding with its fix", {
+    timeout: 45000,
+  }, async () => {
     const dataDir = newDataDir("doctor-bad");
     // A generated secret that someone made world-readable.
     writeFileSync(join(dataDir, "secret"), `${SECRET}\n`);
@@ -91,7 +95,9 @@ describe("tessera doctor", () => {
     ]);
   });
 
-  it.concurrent("observes without changing: no secret generated, no mode tightened, no database made", async () => {
+  it.concurrent("observes without changing: no secret generated, no mode tightened, no database made", {
+    timeout: 45000,
+  }, async () => {
     const dataDir = newDataDir("doctor-readonly");
     const env = { TESSERA_DATA_DIR: dataDir, TESSERA_ISSUER: "https://auth.example.com" };
     const first = await runCli(["doctor", "--json"], { env });

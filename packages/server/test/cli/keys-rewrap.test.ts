@@ -64,7 +64,9 @@ async function rewrappedEvents(dataDir: string, secret: string): Promise<string[
 }
 
 describe("tessera keys rewrap", () => {
-  it("re-seals under the new secret: old tokens still work, the old secret no longer starts", async () => {
+  it("re-seals under the new secret: old tokens still work, the old secret no longer starts", {
+    timeout: 90000,
+  }, async () => {
     const dataDir = newDataDir("rewrap");
     const env = (secret: string, extra: Record<string, string> = {}) => ({
       TESSERA_DATA_DIR: dataDir,
@@ -153,7 +155,9 @@ describe("tessera keys rewrap", () => {
     expect(sealedKeys(dataDir)).toEqual(after);
   });
 
-  it("replaces a generated secret file: --old-secret-file, and a new file is generated", async () => {
+  it("replaces a generated secret file: --old-secret-file, and a new file is generated", {
+    timeout: 90000,
+  }, async () => {
     const dataDir = newDataDir("rewrap-file");
     const env = { TESSERA_DATA_DIR: dataDir };
     expect((await runCli(["keys", "list"], { env })).code).toBe(0);

@@ -98,7 +98,9 @@ function walBytes(dataDir: string): number {
 }
 
 describe("tessera serve on SIGTERM", () => {
-  it("finishes the in-flight login, refuses new connections, closes the database, exits 0", async () => {
+  it("finishes the in-flight login, refuses new connections, closes the database, exits 0", {
+    timeout: 60000,
+  }, async () => {
     const server = await serverWithUser();
     const held = await holdLogin(server);
     // The server has written (keys, setup link, user): its WAL is not empty while it runs.
@@ -122,7 +124,7 @@ describe("tessera serve on SIGTERM", () => {
     const responded = Date.now();
     expect(await server.waitForExit()).toEqual({ code: 0, signal: null });
     // The drained keep-alive connection is closed at once, not after its idle timeout.
-    expect(Date.now() - responded).toBeLessThan(3_000);
+    expect(Date.now() - responded).toBeLessThan(4_500);
     expect(server.stdout()).toContain("shutdown complete");
     // A clean close checkpoints the WAL into tessera.db and removes it.
     expect(walBytes(server.dataDir)).toBe(0);
@@ -142,26 +144,28 @@ describe("tessera serve on SIGTERM", () => {
     expect(verify.code, verify.stderr).toBe(0);
   });
 
-  it("cuts a request that outlives TESSERA_SHUTDOWN_TIMEOUT, then still exits 0 cleanly", async () => {
+  it("cuts a request that outlives TESSERA_SHUTDOWN_TIMEOUT, then still exits 0 cleanly", {
+    timeout: 60000,
+  }, async () => {
     const server = await serverWithUser({ TESSERA_SHUTDOWN_TIMEOUT: "1" });
     const held = await holdLogin(server); // never finished
     const exit = await server.stop("SIGTERM", 15_000);
     expect(exit.code).toBe(0);
     expect(exit.ms).toBeGreaterThanOrEqual(900);
-    expect(exit.ms).toBeLessThan(8_000);
+    expect(exit.ms).toBeLessThan(12_000);
     expect(server.stdout()).toContain("closing their connections");
     expect(await held.response).not.toMatch(/^HTTP\/1\.1 200/);
     expect(walBytes(server.dataDir)).toBe(0);
   });
 
-  it("a second signal during the drain exits at once, non-zero", async () => {
+  it("a second signal during the drain exits at once, non-zero", { timeout: 60000 }, async () => {
     const server = await serverWithUser({ TESSERA_SHUTDOWN_TIMEOUT: "60" });
     const held = await holdLogin(server);
     server.signal("SIGTERM");
     await server.waitForStdout(/shutting down: no new connections/);
     const exit = await server.stop("SIGTERM", 15_000);
     expect(exit.code).toBe(128 + 15);
-    expect(exit.ms).toBeLessThan(5_000);
+    expect(exit.ms).toBeLessThan(10_000);
     expect(server.stdout()).toContain("second signal");
     held.socket.destroy();
   });
