@@ -21,7 +21,9 @@ async function gatherFacts(config: Config): Promise<DoctorFacts> {
     ? { path: secretPath, mode: statSync(secretPath).mode & 0o777 }
     : null;
   let keys: SigningKeyRecord[] | null = null;
-  if (existsSync(join(config.dataDir, "tessera.db"))) {
+  // A PostgreSQL/Redis setting goes through openStores too, which refuses it
+  // (exit 78) as every other command does, rather than reporting "no keys".
+  if (config.databaseUrl || config.redisUrl || existsSync(join(config.dataDir, "tessera.db"))) {
     const stores = openStores(config);
     try {
       keys = await stores.keys.listAllKeys();
