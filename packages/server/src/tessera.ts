@@ -56,8 +56,22 @@ export interface Tessera {
   readonly alerts: AlertWorker;
   /** Open the configured stores only; build the HTTP app on demand. */
   app(): Promise<FastifyInstance>;
-  close(): Promise<void>;
+  /**
+   * Register work to run at shutdown (e.g. flushing an outbox): `close()` runs
+   * the hooks in registration order after the HTTP server has drained and
+   * before the stores close. A hook that throws is logged; the others still run.
+   */
+  onShutdown(hook: ShutdownHook): void;
+  /**
+   * Shut down once (later calls return the same promise): stop accepting
+   * connections, let in-flight requests finish for at most `drainTimeoutMs`
+   * (default `TESSERA_SHUTDOWN_TIMEOUT`) and then cut the rest, run the
+   * shutdown hooks, close the stores.
+   */
+  close(options?: { readonly drainTimeoutMs?: number }): Promise<void>;
 }
+
+export type ShutdownHook = () => Promise<void> | void;
 
 /** Open the stores the configuration names (SQLite on the embedded default). */
 export function openStores(config: Config): Stores {
@@ -208,6 +222,30 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     reportRevokedUse,
   });
   let app: Promise<FastifyInstance> | null = null;
+  const shutdownHooks: ShutdownHook[] = [];
+  let closing: Promise<void> | null = null;
+
+  /** Fastify's close stops listening and waits for in-flight requests; bound that wait. */
+  async function drainHttp(drainTimeoutMs: number): Promise<void> {
+    const server = app ? await app.catch(() => null) : null;
+    if (!server) return;
+    const force = setTimeout(() => {
+      logger.warn(
+        { drainTimeoutMs },
+        "shutdown: requests still running; closing their connections",
+      );
+      server.server.closeAllConnections();
+    }, drainTimeoutMs);
+    // A keep-alive connection whose request finished during the drain would
+    // otherwise idle until its keep-alive timeout; close each as it goes idle.
+    const idle = setInterval(() => server.server.closeIdleConnections(), 50);
+    try {
+      await server.close();
+    } finally {
+      clearTimeout(force);
+      clearInterval(idle);
+    }
+  }
 
   /**
    * After a restart, every revocation still live must stop its tokens: the
@@ -262,6 +300,9 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
           // close: the alert outbox worker, and the revocation log tail (CLI
           // commands only append to the log).
           onClose: async () => {
+            // In-flight requests are done by now: deliver what they raised
+            // (bounded), then stop; what is left waits in the outbox.
+            await alerts.flush(Math.min(config.shutdownTimeout * 1000, 3000));
             await alerts.stop();
             await bus.stop();
           },
@@ -271,12 +312,28 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
       })();
       return app;
     },
-    async close() {
-      await alerts.stop();
-      if (app) await (await app).close();
-      await bus.stop();
-      stopAuditMetrics();
-      await stores.close();
+    onShutdown(hook) {
+      shutdownHooks.push(hook);
+    },
+    close({ drainTimeoutMs = config.shutdownTimeout * 1000 } = {}) {
+      closing ??= (async () => {
+        try {
+          await drainHttp(drainTimeoutMs);
+          for (const hook of shutdownHooks) {
+            try {
+              await hook();
+            } catch (error) {
+              logger.error({ err: error }, "shutdown hook failed");
+            }
+          }
+        } finally {
+          await alerts.stop();
+          await bus.stop();
+          stopAuditMetrics();
+          await stores.close();
+        }
+      })();
+      return closing;
     },
   };
 }

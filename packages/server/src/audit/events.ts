@@ -32,6 +32,8 @@ export const eventTypes = [
   "login.new_device",
   // Retention pruned the oldest events; carries the anchor verify starts from.
   "audit.pruned",
+  // KEK rotation (`tessera keys rewrap`): a signing key re-sealed under a new secret.
+  "signing_key.rewrapped",
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];

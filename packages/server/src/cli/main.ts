@@ -3,6 +3,7 @@ import { loadConfig } from "../config/load-config.js";
 import { type Command, UsageError } from "./command.js";
 import { auditCommand } from "./commands/audit.js";
 import { clientsCommand } from "./commands/clients.js";
+import { doctorCommand } from "./commands/doctor.js";
 import { keysCommand } from "./commands/keys.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { revokeCommand } from "./commands/revoke.js";
@@ -11,7 +12,8 @@ import { sessionsCommand } from "./commands/sessions.js";
 import { usersCommand } from "./commands/users.js";
 import { type CliIo, processIo } from "./io.js";
 
-const commands: readonly Command[] = [
+/** Every command, in the order `tessera --help` lists them (tests iterate this). */
+export const commands: readonly Command[] = [
   serveCommand,
   migrateCommand,
   usersCommand,
@@ -20,6 +22,7 @@ const commands: readonly Command[] = [
   auditCommand,
   sessionsCommand,
   revokeCommand,
+  doctorCommand,
 ];
 
 /** Exit code for configuration errors (sysexits.h EX_CONFIG). */
@@ -32,6 +35,24 @@ function help(io: CliIo): void {
   io.out(
     "\nRun `tessera <command> --help` for a command's options. Configuration comes from TESSERA_* variables.",
   );
+}
+
+/**
+ * The usage of `tessera <command> <sub>`: the lines of the command's usage
+ * that describe that sub-command (with their indented continuation lines), or
+ * the whole usage when `sub` is not one of its sub-commands.
+ */
+export function usageOf(command: Command, sub: string | undefined): string {
+  if (!sub || sub.startsWith("-")) return command.usage;
+  const head = `tessera ${command.name} ${sub}`;
+  const picked: string[] = [];
+  let inside = false;
+  for (const line of command.usage.split("\n")) {
+    if (line.startsWith("tessera ")) inside = line === head || line.startsWith(`${head} `);
+    else if (line.trim() === "") inside = false;
+    if (inside) picked.push(line);
+  }
+  return picked.length > 0 ? picked.join("\n") : command.usage;
 }
 
 /** Run the CLI; returns the exit code. */
@@ -48,7 +69,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     return EXIT_USAGE;
   }
   if (args.includes("--help") || args.includes("-h")) {
-    io.out(command.usage);
+    io.out(usageOf(command, args[0]));
     return 0;
   }
   const result = loadConfig(io.env);

@@ -26,6 +26,7 @@ const FILE_VARIABLE = "TESSERA_CONFIG";
 /** Values that may hold a secret (keys, credentials in URLs, webhook tokens): never echoed. */
 const HIDDEN_VALUES = new Set([
   "TESSERA_SECRET",
+  "TESSERA_OLD_SECRET",
   "TESSERA_ALERT_WEBHOOK_SECRET",
   "TESSERA_ALERT_WEBHOOK_URL",
   "TESSERA_DATABASE_URL",

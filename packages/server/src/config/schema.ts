@@ -29,6 +29,17 @@ function isCidrOrIp(entry: string): boolean {
 
 export type TrustProxy = false | number | readonly string[];
 
+/** 32 bytes in base64 (or base64url): a key-encryption key. */
+function kek(raw: string) {
+  const value = raw.trim();
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(value))
+    return fail<Buffer>("32 random bytes in base64 (openssl rand -base64 32)");
+  const bytes = Buffer.from(value.replace(/-/g, "+").replace(/_/g, "/"), "base64");
+  return bytes.length === 32
+    ? ok(bytes)
+    : fail<Buffer>("32 random bytes in base64 (openssl rand -base64 32)");
+}
+
 export const configSchema = {
   port: integer("PORT", 3000, "TCP port to listen on", { min: 0, max: 65535 }),
   host: text("HOST", "127.0.0.1", "127.0.0.1", "address to listen on"),
@@ -177,6 +188,19 @@ export const configSchema = {
     "—",
     "HMAC-SHA256 key that signs alert webhooks",
     (v) => (v.length >= 16 ? null : "a secret of at least 16 characters"),
+  ),
+  oldSecret: custom<Buffer | null>(
+    "TESSERA_OLD_SECRET",
+    null,
+    "—",
+    "the previous key-encryption key, read only by `tessera keys rewrap`; unset it afterwards",
+    kek,
+  ),
+  shutdownTimeout: integer(
+    "TESSERA_SHUTDOWN_TIMEOUT",
+    10,
+    "seconds `serve` lets in-flight requests finish after SIGTERM/SIGINT before closing them",
+    { min: 0, max: 600 },
   ),
   logLevel: oneOf(
     "LOG_LEVEL",

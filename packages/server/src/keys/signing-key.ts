@@ -38,6 +38,14 @@ export interface RotationPlan {
   readonly retireAfter: number;
 }
 
+/** One key's private half re-sealed under another key-encryption key. */
+export interface SealUpdate {
+  readonly kid: string;
+  /** The sealed value read before re-sealing (compare-and-swap). */
+  readonly from: string;
+  readonly to: string;
+}
+
 /** Signing keys port. */
 export interface KeyStore {
   /** Every key that is not retired. */
@@ -58,6 +66,13 @@ export interface KeyStore {
    * concurrent rotators (processes or instances) succeeds.
    */
   rotateKeys(plan: RotationPlan, events: readonly AuditEventInput[]): Promise<boolean>;
+  /**
+   * Replace the sealed private keys (KEK rotation), all or nothing: applies
+   * only if the stored keys are exactly the kids in `updates` and each is
+   * still sealed as `from`; otherwise changes nothing and returns false.
+   * Exactly one concurrent caller succeeds.
+   */
+  rewrapKeys(updates: readonly SealUpdate[], events: readonly AuditEventInput[]): Promise<boolean>;
   /** retiring → retired for keys whose `retireAfter` has passed; returns their kids. */
   retireKeys(now: number, events: (kid: string) => readonly AuditEventInput[]): Promise<string[]>;
   /**

@@ -132,7 +132,7 @@ describe("configuration errors exit 78 (EX_CONFIG) with one line per problem", (
       "a PostgreSQL URL (no adapter yet)",
       { TESSERA_DATABASE_URL: "postgres://db.example/tessera" },
       ["TESSERA_DATABASE_URL"],
-      [["serve"], ["audit", "verify"], ["migrate"]],
+      [["serve"], ["audit", "verify"], ["migrate"], ["doctor"]],
     ],
   ];
 

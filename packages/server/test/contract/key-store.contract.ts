@@ -207,6 +207,46 @@ export function describeKeyStoreContract(name: string, makeStores: MakeStores): 
       });
     });
 
+    describe("rewrapKeys", () => {
+      it("replaces every sealed key with its event, all or nothing, as a compare-and-swap", async () => {
+        const { current, next } = await initialized();
+        const updates = [current, next].map((k) => ({
+          kid: k.kid,
+          from: k.sealedPrivateKey,
+          to: `v1.${randomId(12)}.${randomId(138)}.${randomId(16)}`,
+        }));
+        const event = makeEvent("signing_key.rewrapped", { actor: "cli" });
+
+        // A stale `from`, a missing key or an unknown kid: nothing changes, no event.
+        const stale = [{ ...updates[0]!, from: "v1.stale" }, updates[1]!];
+        const refused = makeEvent("signing_key.rewrapped", { actor: "cli" });
+        expect(await stores.keys.rewrapKeys(stale, [refused])).toBe(false);
+        expect(await stores.keys.rewrapKeys([updates[0]!], [refused])).toBe(false);
+        expect(
+          await stores.keys.rewrapKeys(
+            [...updates, { kid: "nope", from: "a", to: "b" }],
+            [refused],
+          ),
+        ).toBe(false);
+        let keys = await byKid();
+        expect(keys.get(current.kid)?.sealedPrivateKey).toBe(current.sealedPrivateKey);
+        expect(keys.get(next.kid)?.sealedPrivateKey).toBe(next.sealedPrivateKey);
+        await expectNotRecorded(stores.audit, [refused]);
+
+        expect(await stores.keys.rewrapKeys(updates, [event])).toBe(true);
+        keys = await byKid();
+        expect(keys.get(current.kid)).toMatchObject({
+          state: "current",
+          sealedPrivateKey: updates[0]!.to,
+          publicJwk: current.publicJwk,
+        });
+        expect(keys.get(next.kid)?.sealedPrivateKey).toBe(updates[1]!.to);
+        await expectRecorded(stores.audit, [event]);
+        // The old `from` values no longer match: a replay changes nothing.
+        expect(await stores.keys.rewrapKeys(updates, [])).toBe(false);
+      });
+    });
+
     describe("retireKeys", () => {
       it("retires a retiring key once retireAfter has passed, with its event, once", async () => {
         const { current, next } = await initialized();

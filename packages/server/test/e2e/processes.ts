@@ -128,6 +128,10 @@ export interface ServerProcess {
   waitForStdout(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Send `signal` and wait for the process to exit (SIGKILL after `timeoutMs`). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<ExitInfo>;
+  /** Send `signal` without waiting (e.g. a second SIGTERM during a drain). */
+  signal(signal: NodeJS.Signals): void;
+  /** Wait for the process to exit by itself (SIGKILL after `timeoutMs`). */
+  waitForExit(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 async function until<T>(
@@ -212,6 +216,18 @@ export async function startServer(
         () => stdout.match(pattern) ?? undefined,
         output,
       ),
+    signal(signal) {
+      if (running()) child.kill(signal);
+    },
+    async waitForExit(timeoutMs = 15_000) {
+      const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+        live.delete(child);
+      }
+    },
     async stop(signal = "SIGTERM", timeoutMs = 10_000) {
       const started = Date.now();
       if (running()) {

@@ -78,6 +78,7 @@ tessera audit prune [--days N]       remove events older than N days (default TE
     // Arguments are checked before the database is opened.
     const filter = sub === "export" ? exportFilter(rest) : undefined;
     const pruneDays = sub === "prune" ? pruneDaysOption(rest, config) : undefined;
+    if (sub === "verify") parseArgs({ args: rest, options: {} });
     if (sub !== "tail" && sub !== "export" && sub !== "verify" && sub !== "prune")
       throw new UsageError(`unknown audit subcommand: ${sub ?? "(none)"}`);
     const stores = openStores(config);

@@ -1,3 +1,4 @@
+import { parseArgs } from "node:util";
 import { newEvent } from "../../audit/new-event.js";
 import type { Config } from "../../config/load-config.js";
 import { sha256 } from "../../shared/digest.js";
@@ -13,8 +14,11 @@ export const clientsCommand: Command = {
   summary: "create confidential clients (for /oauth/introspect)",
   usage: `tessera clients create ID   prints the client secret once; use it with HTTP Basic on /oauth/introspect`,
   async run(args: string[], config: Config, io: CliIo): Promise<number> {
-    const [sub, id] = args;
+    const [sub, ...rest] = args;
     if (sub !== "create") throw new UsageError(`unknown clients subcommand: ${sub ?? "(none)"}`);
+    const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true });
+    if (positionals.length > 1) throw new UsageError("clients create takes one ID");
+    const id = positionals[0];
     if (!id || !CLIENT_ID.test(id))
       throw new UsageError("clients create needs an ID of 1-64 letters, digits, . _ : -");
     const tessera = createTessera({ ...config, logLevel: "warn" });

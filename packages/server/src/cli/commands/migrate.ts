@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { ConfigError } from "../../config/config-error.js";
 import type { Config } from "../../config/load-config.js";
 import { applyMigrations, openDatabase } from "../../stores/sqlite/open-database.js";
@@ -10,7 +11,8 @@ export const migrateCommand: Command = {
   summary: "apply pending database migrations",
   usage:
     "tessera migrate\n\nApplies pending schema migrations to the configured database and exits.",
-  async run(_args: string[], config: Config, io: CliIo): Promise<number> {
+  async run(args: string[], config: Config, io: CliIo): Promise<number> {
+    parseArgs({ args, options: {} });
     // Never report "up to date" for a SQLite file the configured deployment does not use.
     if (config.databaseUrl || config.redisUrl) {
       throw new ConfigError(

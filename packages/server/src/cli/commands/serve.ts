@@ -1,3 +1,5 @@
+import { constants } from "node:os";
+import { parseArgs } from "node:util";
 import { warmUpAuthentication } from "../../accounts/authenticate.js";
 import { issueSetupLinkIfNeeded } from "../../accounts/first-admin.js";
 import { pruneAudit } from "../../audit/retention.js";
@@ -14,8 +16,10 @@ export const serveCommand: Command = {
   name: "serve",
   summary: "start the HTTP service",
   usage:
-    "tessera serve\n\nListens on HOST:PORT (default 127.0.0.1:3000); stops cleanly on SIGINT/SIGTERM.",
-  async run(_args: string[], config: Config, io: CliIo): Promise<number> {
+    "tessera serve\n\nListens on HOST:PORT (default 127.0.0.1:3000). On SIGTERM/SIGINT it stops accepting\nconnections, lets in-flight requests finish (up to TESSERA_SHUTDOWN_TIMEOUT seconds),\nflushes pending work, closes the database and exits 0; a second signal exits at once.",
+  async run(args: string[], config: Config, io: CliIo): Promise<number> {
+    // Strict: an unknown option is a usage error (exit 64) before anything starts.
+    parseArgs({ args, options: {} });
     const tessera = createTessera(config);
     const app = await tessera.app();
     if (config.insecureCookies) {
@@ -49,8 +53,43 @@ export const serveCommand: Command = {
     }
     io.out(`Tessera listening on ${address} (issuer ${config.issuer})`);
 
+    // From here on a signal shuts down cleanly (see `shutdown` below).
+    let stopping = false;
+    let timer: NodeJS.Timeout | null = null;
+    let sweeping: Promise<void> | null = null;
+    let resolveExit: (code: number) => void = () => {};
+    const exited = new Promise<number>((resolve) => {
+      resolveExit = resolve;
+    });
+    const shutdown = async (signal: NodeJS.Signals) => {
+      if (stopping) {
+        // A second signal: the operator does not want to wait for the drain.
+        tessera.logger.warn({ signal }, "second signal: exiting now without a clean shutdown");
+        process.exit(128 + (constants.signals[signal] ?? 0));
+      }
+      stopping = true;
+      const drainMs = config.shutdownTimeout * 1000;
+      tessera.logger.info(
+        { signal, drainMs },
+        "shutting down: no new connections, draining in-flight requests",
+      );
+      // No sweep or key maintenance may start (or still run) while the stores close.
+      if (timer) clearInterval(timer);
+      try {
+        await sweeping;
+        await tessera.close({ drainTimeoutMs: drainMs });
+        tessera.logger.info("shutdown complete");
+        resolveExit(0);
+      } catch (error) {
+        tessera.logger.error({ err: error }, "shutdown failed");
+        resolveExit(1);
+      }
+    };
+    process.on("SIGINT", () => void shutdown("SIGINT"));
+    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
     await warmUpAuthentication(tessera.accounts);
-    const setupToken = await issueSetupLinkIfNeeded(tessera.accounts);
+    const setupToken = stopping ? null : await issueSetupLinkIfNeeded(tessera.accounts);
     if (setupToken) {
       io.out("");
       io.out("  No administrator yet. Create the first one, once, within 24 hours:");
@@ -84,27 +123,18 @@ export const serveCommand: Command = {
         tessera.logger.error({ err: error }, "session sweep failed");
       }
     };
-    await sweep();
-    const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
-    timer.unref();
-
-    return new Promise<number>((resolve) => {
-      let stopping = false;
-      const stop = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        tessera.logger.info({ signal }, "shutting down: draining requests");
-        clearInterval(timer);
-        try {
-          await tessera.close();
-          resolve(0);
-        } catch (error) {
-          tessera.logger.error({ err: error }, "shutdown failed");
-          resolve(1);
-        }
-      };
-      process.once("SIGINT", () => void stop("SIGINT"));
-      process.once("SIGTERM", () => void stop("SIGTERM"));
-    });
+    const runSweep = async () => {
+      if (stopping) return;
+      sweeping ??= sweep().finally(() => {
+        sweeping = null;
+      });
+      await sweeping;
+    };
+    await runSweep();
+    if (!stopping) {
+      timer = setInterval(runSweep, SWEEP_INTERVAL_MS);
+      timer.unref();
+    }
+    return exited;
   },
 };

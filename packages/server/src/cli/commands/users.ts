@@ -70,7 +70,9 @@ async function list(args: string[], config: Config, io: CliIo): Promise<number> 
 }
 
 async function disable(args: string[], config: Config, io: CliIo): Promise<number> {
-  const id = args[0];
+  const { positionals } = parseArgs({ args, options: {}, allowPositionals: true });
+  if (positionals.length > 1) throw new UsageError("users disable takes one user id");
+  const id = positionals[0];
   if (!id) throw new UsageError("users disable needs a user id (see `tessera users list`)");
   return withTessera(config, async (tessera) => {
     const { users } = tessera.stores;

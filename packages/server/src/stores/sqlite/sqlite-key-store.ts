@@ -4,6 +4,7 @@ import type {
   KeyState,
   KeyStore,
   RotationPlan,
+  SealUpdate,
   SigningAlg,
   SigningKeyRecord,
 } from "../../keys/signing-key.js";
@@ -64,6 +65,8 @@ export class SqliteKeyStore implements KeyStore {
       withdraw: db.prepare(
         "UPDATE signing_keys SET state = 'retired', retiring_at = COALESCE(retiring_at, @at), retire_after = @at WHERE kid = @kid",
       ),
+      sealed: db.prepare("SELECT kid, sealed_private_key FROM signing_keys"),
+      reseal: db.prepare("UPDATE signing_keys SET sealed_private_key = @to WHERE kid = @kid"),
     };
   }
 
@@ -109,6 +112,26 @@ export class SqliteKeyStore implements KeyStore {
           throw new Error(`signing key ${plan.promoteKid} is not the next key`);
         }
         this.insert(plan.newNext);
+        this.audit(events);
+        return true;
+      })
+      .immediate();
+  }
+
+  async rewrapKeys(
+    updates: readonly SealUpdate[],
+    events: readonly AuditEventInput[],
+  ): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const stored = new Map(
+          (this.statements.sealed.all() as { kid: string; sealed_private_key: string }[]).map(
+            (r) => [r.kid, r.sealed_private_key],
+          ),
+        );
+        if (stored.size !== updates.length) return false;
+        if (!updates.every((u) => stored.get(u.kid) === u.from)) return false;
+        for (const { kid, to } of updates) this.statements.reseal.run({ kid, to });
         this.audit(events);
         return true;
       })

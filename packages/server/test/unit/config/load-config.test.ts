@@ -204,6 +204,13 @@ const cases: readonly Case[] = [
     expect: { alertWebhookSecret: "0123456789abcdef" },
     bad: "short",
   },
+  {
+    env: "TESSERA_OLD_SECRET",
+    good: Buffer.alloc(32, 1).toString("base64"),
+    expect: { oldSecret: Buffer.alloc(32, 1) },
+    bad: Buffer.alloc(16, 1).toString("base64"),
+  },
+  { env: "TESSERA_SHUTDOWN_TIMEOUT", good: "30", expect: { shutdownTimeout: 30 }, bad: "-1" },
   { env: "LOG_LEVEL", good: "debug", expect: { logLevel: "debug" }, bad: "verbose" },
   {
     env: "TESSERA_AUDIT_RETENTION_DAYS",
@@ -266,6 +273,13 @@ describe("loadConfig, variable by variable", () => {
     expect(text).toContain("TESSERA_SECRET");
     expect(text).toContain("TESSERA_ALERT_WEBHOOK_SECRET");
     expect(text).toContain("TESSERA_DATABASE_URL");
+  });
+
+  it("never echoes TESSERA_OLD_SECRET either", () => {
+    const found = problems({ TESSERA_OLD_SECRET: "an-old-kek-that-is-not-base64!" });
+    expect(found).toEqual([
+      "TESSERA_OLD_SECRET=(value hidden): set it to 32 random bytes in base64 (openssl rand -base64 32)",
+    ]);
   });
 
   it("accepts the on/off spellings of a flag", () => {
