@@ -65,10 +65,14 @@ export interface Tessera {
   /**
    * Shut down once (later calls return the same promise): stop accepting
    * connections, let in-flight requests finish for at most `drainTimeoutMs`
-   * (default `TESSERA_SHUTDOWN_TIMEOUT`) and then cut the rest, run the
-   * shutdown hooks, close the stores.
+   * (default `TESSERA_SHUTDOWN_TIMEOUT`) and then cut the rest, try to deliver
+   * pending alerts (bounded), run the shutdown hooks, close the stores.
    */
-  close(options?: { readonly drainTimeoutMs?: number }): Promise<void>;
+  close(options?: {
+    readonly drainTimeoutMs?: number;
+    /** How long to try delivering pending alerts (default: the drain bound, at most 5 s). */
+    readonly alertFlushMs?: number;
+  }): Promise<void>;
 }
 
 export type ShutdownHook = () => Promise<void> | void;
@@ -299,11 +303,9 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
           // Background work lives with the app and stops before the stores
           // close: the alert outbox worker, and the revocation log tail (CLI
           // commands only append to the log).
+          // (An app closed on its own, outside close(), stops them here.)
           onClose: async () => {
-            // In-flight requests are done by now: deliver what they raised
-            // (bounded), then stop; what is left waits in the outbox.
-            await alerts.flush(Math.min(config.shutdownTimeout * 1000, 3000));
-            await alerts.stop();
+            if (!closing) await alerts.stop();
             await bus.stop();
           },
         });
@@ -315,10 +317,19 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     onShutdown(hook) {
       shutdownHooks.push(hook);
     },
-    close({ drainTimeoutMs = config.shutdownTimeout * 1000 } = {}) {
+    close({
+      drainTimeoutMs = config.shutdownTimeout * 1000,
+      alertFlushMs = Math.min(drainTimeoutMs, 5000),
+    } = {}) {
       closing ??= (async () => {
         try {
           await drainHttp(drainTimeoutMs);
+          // The drained requests may have raised alerts: deliver what can be
+          // delivered in time; the rest waits in the outbox for the next process.
+          if (app) {
+            const { pending } = await alerts.flush(alertFlushMs);
+            if (pending > 0) logger.info({ pending }, "shutdown: alerts left in the outbox");
+          }
           for (const hook of shutdownHooks) {
             try {
               await hook();

@@ -234,6 +234,25 @@ describe("alert webhooks", () => {
     expect(receiver.received.every((hook) => signatureOk(second, hook))).toBe(true);
   });
 
+  it("a graceful shutdown delivers the alerts still waiting, within its bound", async () => {
+    receiver = await startReceiver();
+    const clock = new ManualClock();
+    // Polls only at start: only close() can send the alert raised below.
+    const h = await harness({
+      dataDir: dirs.make(),
+      clock,
+      webhookUrl: receiver.url,
+      alerts: { pollMs: 3_600_000 },
+    });
+    await causeRefreshReuse(h);
+    expect(receiver.received).toHaveLength(0);
+    await h.tessera.close();
+    expect(receiver.received.map((r) => (JSON.parse(r.body) as AlertPayload).type)).toEqual([
+      "refresh_token.reused",
+    ]);
+    expect(signatureOk(h, receiver.received[0]!)).toBe(true);
+  });
+
   it("an in-flight delivery interrupted by shutdown is sent by the next process", async () => {
     receiver = await startReceiver();
     receiver.setMode("hang");
@@ -242,7 +261,8 @@ describe("alert webhooks", () => {
     const first = await harness({ dataDir, clock, webhookUrl: receiver.url });
     await causeRefreshReuse(first);
     await until(() => receiver!.hangingCount === 1);
-    await first.close();
+    // No time to flush: the hanging delivery is cut.
+    await first.tessera.close({ alertFlushMs: 0 });
     const [reused] = await auditEvents(
       await harness({ dataDir, clock, alerts: { pollMs: 3_600_000 } }),
       "refresh_token.reused",
