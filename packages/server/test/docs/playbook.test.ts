@@ -271,7 +271,7 @@ describe("incident playbook (docs/operations.md)", () => {
       const listed = await cli(["keys", "list"]);
       expect(listed.stdout).toMatch(new RegExp(`${kid}\\s+ES256\\s+retired`));
     });
-  }, 60_000);
+  }, 120_000);
 
   it.concurrent("the KEK: the old secret opens nothing, every old key is withdrawn, the chain verifies", async () => {
     await withServer(async ({ server, createUser }) => {
@@ -330,7 +330,7 @@ describe("incident playbook (docs/operations.md)", () => {
       });
       expectOk(verify, "audit verify after the restart");
     });
-  }, 60_000);
+  }, 120_000);
 
   it.concurrent("a database dump: every user's old access and refresh tokens are refused, new logins work", async () => {
     await withServer(async ({ server, cli, createUser }) => {
@@ -370,7 +370,7 @@ describe("incident playbook (docs/operations.md)", () => {
         expect((await me(base, fresh.access)).status).toBe(200);
       }
     });
-  }, 60_000);
+  }, 120_000);
 
   it.concurrent("a user's device: its session and grant end, the user's other device keeps working", async () => {
     await withServer(async ({ server, createUser }) => {
@@ -425,5 +425,5 @@ describe("incident playbook (docs/operations.md)", () => {
       });
       expect((await me(base, keptApp.access)).status).toBe(401);
     });
-  }, 60_000);
+  }, 120_000);
 });
