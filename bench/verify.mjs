@@ -64,6 +64,9 @@ async function openIssuer(alg) {
     TESSERA_DATA_DIR: dataDir,
     TESSERA_SECRET: randomBytes(32).toString("base64"),
     TESSERA_SIGNING_ALG: alg,
+    // Tokens are issued once, up front: long runs (many rounds, three
+    // algorithms) outlast the default 300 s. The longest allowed is an hour.
+    TESSERA_ACCESS_TOKEN_TTL: "3600",
     LOG_LEVEL: "silent",
   });
   if (!result.ok) throw new Error(result.problems.join("\n"));
