@@ -71,6 +71,10 @@ describe("tessera keys", () => {
     expect((await listKeys(dataDir)).length).toBe(after.size);
     const missing = await tessera(dataDir, ["keys", "revoke"]);
     expect(missing.code).toBe(64);
+    // A kid may start with "-" (base64url): it is an id, not an option.
+    const dashed = await tessera(dataDir, ["keys", "revoke", "-NotAKeyId_123"]);
+    expect(dashed.code).toBe(1);
+    expect(dashed.stderr).toContain("no published signing key -NotAKeyId_123");
   });
 
   it.concurrent("list shows one current and one next key; rotate moves next → current → retiring", async () => {

@@ -121,7 +121,10 @@ describe("alert webhooks from tessera serve", () => {
 
     const exit = await server.stop("SIGTERM");
     expect(exit.code).toBe(0);
-    expect(exit.ms).toBeLessThan(4000);
+    // Shutdown tries the outbox for at most 5 s (min of that and
+    // TESSERA_SHUTDOWN_TIMEOUT), then cuts the hanging delivery: bounded, not
+    // held up by the receiver (its own timeout would be longer).
+    expect(exit.ms).toBeLessThan(9000);
 
     receiver.setMode("ok");
     const next = await serve();

@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { type AuditEvent, type AuditQuery, eventTypes } from "../../audit/events.js";
 import { parseAuditTime } from "../../audit/parse-audit-time.js";
 import { pruneAudit } from "../../audit/retention.js";
@@ -8,6 +7,7 @@ import { cryptoRandom } from "../../shared/random.js";
 import { openStores } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
+import { parseArgs } from "../parse-args.js";
 
 /** Events read per query by `export`: memory stays flat however long the trail. */
 const EXPORT_PAGE = 1000;

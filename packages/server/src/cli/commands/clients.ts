@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { newEvent } from "../../audit/new-event.js";
 import type { Config } from "../../config/load-config.js";
 import { sha256 } from "../../shared/digest.js";
@@ -6,6 +5,7 @@ import { randomToken } from "../../shared/random.js";
 import { createTessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
+import { parseArgs } from "../parse-args.js";
 
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 

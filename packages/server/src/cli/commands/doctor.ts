@@ -1,6 +1,5 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { createArgon2Hasher } from "../../accounts/password-hasher.js";
 import type { Config } from "../../config/load-config.js";
 import type { DoctorFacts, Finding } from "../../doctor/finding.js";
@@ -10,6 +9,7 @@ import type { SigningKeyRecord } from "../../keys/signing-key.js";
 import { openStores } from "../../tessera.js";
 import type { Command } from "../command.js";
 import type { CliIo } from "../io.js";
+import { parseArgs } from "../parse-args.js";
 
 /**
  * Observe without changing anything: the secret file is only stat'ed (never

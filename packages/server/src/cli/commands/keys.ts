@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
 import type { Config } from "../../config/load-config.js";
 import { configSchema } from "../../config/schema.js";
 import { rewrapSigningKeys } from "../../keys/rewrap-signing-keys.js";
 import { createTessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
+import { parseArgs } from "../parse-args.js";
 
 const iso = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
 

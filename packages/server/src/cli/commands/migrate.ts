@@ -1,10 +1,10 @@
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { ConfigError } from "../../config/config-error.js";
 import type { Config } from "../../config/load-config.js";
 import { applyMigrations, openDatabase } from "../../stores/sqlite/open-database.js";
 import type { Command } from "../command.js";
 import type { CliIo } from "../io.js";
+import { parseArgs } from "../parse-args.js";
 
 export const migrateCommand: Command = {
   name: "migrate",

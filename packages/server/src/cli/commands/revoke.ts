@@ -1,9 +1,9 @@
-import { parseArgs } from "node:util";
 import type { Config } from "../../config/load-config.js";
 import { revokeUserAccess } from "../../revocation/revoke-user-access.js";
 import { createTessera, type Tessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
+import { parseArgs } from "../parse-args.js";
 
 const CLI_CONTEXT = { ip: null, userAgent: "tessera-cli" };
 const REASON = "admin_revoked";

@@ -1,5 +1,4 @@
 import { constants } from "node:os";
-import { parseArgs } from "node:util";
 import { warmUpAuthentication } from "../../accounts/authenticate.js";
 import { issueSetupLinkIfNeeded } from "../../accounts/first-admin.js";
 import { pruneAudit } from "../../audit/retention.js";
@@ -8,6 +7,7 @@ import { cryptoRandom } from "../../shared/random.js";
 import { createTessera } from "../../tessera.js";
 import type { Command } from "../command.js";
 import type { CliIo } from "../io.js";
+import { parseArgs } from "../parse-args.js";
 
 /** Expired sessions and rate-limit windows are swept this often. */
 const SWEEP_INTERVAL_MS = 10 * 60_000;

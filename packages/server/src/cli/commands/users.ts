@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util";
 import { registerUser } from "../../accounts/register-user.js";
 import { newEvent } from "../../audit/new-event.js";
 import type { Config } from "../../config/load-config.js";
@@ -7,6 +6,7 @@ import { TesseraError } from "../../shared/errors.js";
 import { createTessera, type Tessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
+import { parseArgs } from "../parse-args.js";
 
 const CLI_CONTEXT = { ip: null, userAgent: "tessera-cli" };
 
