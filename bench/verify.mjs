@@ -163,7 +163,8 @@ async function prepare(alg) {
     audience: config.audience,
     clockTolerance: config.clockLeeway,
   };
-  const resolveKey = (kid) => tessera.keys.verificationKey(kid);
+  const resolveKey = (kid) =>
+    tessera.keys.peekVerificationKey(kid) ?? tessera.keys.verificationKey(kid);
   const joseOptions = () => ({
     algorithms: [alg],
     issuer: config.issuer,

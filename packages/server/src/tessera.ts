@@ -192,7 +192,8 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
   const tokens = new TokenService({
     keys: {
       signer: () => keys.signer(),
-      verificationKey: (kid) => keys.verificationKey(kid),
+      // From memory when the key snapshot is fresh; otherwise it may reload.
+      verificationKey: (kid) => keys.peekVerificationKey(kid) ?? keys.verificationKey(kid),
       isPublished: (kid) => keys.isPublished(kid),
     },
     grants: stores.grants,

@@ -198,6 +198,17 @@ export class KeyManager {
     return was;
   }
 
+  /**
+   * The public key for `kid` from a fresh snapshot, without waiting; undefined
+   * when the snapshot is stale or lacks it (then ask `verificationKey`).
+   */
+  peekVerificationKey(kid: string): { key: KeyObject; alg: SigningAlg } | undefined {
+    const snapshot = this.snapshot;
+    if (!snapshot || this.options.clock.now() - snapshot.loadedAt >= this.cacheTtl)
+      return undefined;
+    return snapshot.verifiers.get(kid);
+  }
+
   async listKeys(): Promise<SigningKeyRecord[]> {
     return this.options.store.listAllKeys();
   }

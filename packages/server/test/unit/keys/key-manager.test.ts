@@ -230,6 +230,21 @@ describe("KeyManager", () => {
   });
 
   describe("verificationKey", () => {
+    it("peekVerificationKey answers from a fresh snapshot only, without touching the store", async () => {
+      const keys = manager();
+      await keys.initialize();
+      const { kid } = await keys.signer();
+      const reads = storeCalls("listPublishedKeys");
+      expect(keys.peekVerificationKey(kid)?.alg).toBe("ES256");
+      expect(keys.peekVerificationKey("unknown-kid")).toBeUndefined();
+      clock.advance(CACHE_TTL);
+      // Stale: the caller must take the async path, which may reload.
+      expect(keys.peekVerificationKey(kid)).toBeUndefined();
+      expect(storeCalls("listPublishedKeys")).toBe(reads);
+      expect((await keys.verificationKey(kid))?.alg).toBe("ES256");
+      expect(keys.peekVerificationKey(kid)?.alg).toBe("ES256");
+    });
+
     it("reloads the store for an unknown kid at most once a second", async () => {
       const keys = manager();
       await keys.initialize();
