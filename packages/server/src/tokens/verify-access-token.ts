@@ -124,12 +124,12 @@ export function checkCompactJws(token: string): ProtectedHeaderParameters & { al
  * @example
  * const claims = await verifyAccessToken(token, (kid) => keys.verificationKey(kid), { issuer, audience });
  */
-export async function verifyAccessToken(
+export function verifyAccessToken(
   token: string,
   resolveKey: KeyResolver,
   options: VerifyOptions,
 ): Promise<AccessTokenClaims> {
-  return (await verifyAccessTokenWithKid(token, resolveKey, options)).claims;
+  return verifyAccessTokenWithKid(token, resolveKey, options).then((verified) => verified.claims);
 }
 
 /** verifyAccessToken, also saying which key verified it (for caches that must drop a withdrawn key's tokens). */
