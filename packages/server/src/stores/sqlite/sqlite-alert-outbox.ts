@@ -5,6 +5,7 @@ import type {
 } from "../../audit/alerts/alert-outbox.js";
 import type { AuditEvent } from "../../audit/events.js";
 import type { SqliteDatabase } from "./open-database.js";
+import { type AuditEventRow, toAuditEvent } from "./sqlite-audit-log.js";
 
 interface DeliveryRow {
   id: string;
@@ -19,24 +20,6 @@ interface DeliveryRow {
   last_error: string | null;
 }
 
-interface EventRow {
-  seq: number;
-  id: string;
-  type: string;
-  outcome: string;
-  time: number;
-  user_id: string | null;
-  actor: string | null;
-  session_id: string | null;
-  grant_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  reason: string | null;
-  details: string | null;
-  prev_hash: string;
-  hash: string;
-}
-
 function toDelivery(row: DeliveryRow): AlertDelivery {
   return {
     id: row.id,
@@ -49,26 +32,6 @@ function toDelivery(row: DeliveryRow): AlertDelivery {
     deliveredAt: row.delivered_at,
     gaveUpAt: row.gave_up_at,
     lastError: row.last_error,
-  };
-}
-
-function toEvent(row: EventRow): AuditEvent {
-  return {
-    seq: row.seq,
-    id: row.id,
-    type: row.type as AuditEvent["type"],
-    outcome: row.outcome as AuditEvent["outcome"],
-    time: row.time,
-    userId: row.user_id,
-    actor: row.actor,
-    sessionId: row.session_id,
-    grantId: row.grant_id,
-    ip: row.ip,
-    userAgent: row.user_agent,
-    reason: row.reason,
-    details: row.details === null ? null : (JSON.parse(row.details) as Record<string, unknown>),
-    prevHash: row.prev_hash,
-    hash: row.hash,
   };
 }
 
@@ -134,8 +97,8 @@ export class SqliteAlertOutbox implements AlertOutbox {
         const cursor = this.readCursor();
         const head = this.readHead();
         if (head <= cursor) return [];
-        const rows = select.all(cursor, head, ...types, Math.max(1, limit)) as EventRow[];
-        const events = rows.map(toEvent);
+        const rows = select.all(cursor, head, ...types, Math.max(1, limit)) as AuditEventRow[];
+        const events = rows.map(toAuditEvent);
         for (const event of events) {
           const body = toBody(event);
           if (body === null) continue;

@@ -12,7 +12,8 @@ import { chainHash, GENESIS_HASH, verifyChain } from "../../audit/hash-chain.js"
 import { anchorProblem } from "../../audit/retention.js";
 import type { SqliteDatabase } from "./open-database.js";
 
-interface Row {
+/** An `audit_events` row as SQLite returns it. */
+export interface AuditEventRow {
   seq: number;
   id: string;
   type: string;
@@ -30,7 +31,7 @@ interface Row {
   hash: string;
 }
 
-function toEvent(row: Row): AuditEvent {
+export function toAuditEvent(row: AuditEventRow): AuditEvent {
   return {
     seq: row.seq,
     id: row.id,
@@ -179,15 +180,15 @@ export class SqliteAuditLog implements AuditLog {
         ...query,
         afterSeq: query.afterSeq ?? 0,
         limit: Math.max(0, Math.min(query.limit, 10_000)),
-      }) as Row[];
-    return rows.map(toEvent);
+      }) as AuditEventRow[];
+    return rows.map(toAuditEvent);
   }
 
   async tail(limit: number): Promise<AuditEvent[]> {
     const rows = this.db
       .prepare("SELECT * FROM (SELECT * FROM audit_events ORDER BY seq DESC LIMIT ?) ORDER BY seq")
-      .all(Math.max(0, limit)) as Row[];
-    return rows.map(toEvent);
+      .all(Math.max(0, limit)) as AuditEventRow[];
+    return rows.map(toAuditEvent);
   }
 
   async verify(): Promise<ChainCheck> {
@@ -201,9 +202,9 @@ export class SqliteAuditLog implements AuditLog {
       const start = anchor ?? { seq: 0, hash: GENESIS_HASH };
       const rows = this.db
         .prepare("SELECT * FROM audit_events ORDER BY seq")
-        .iterate() as IterableIterator<Row>;
+        .iterate() as IterableIterator<AuditEventRow>;
       function* events() {
-        for (const row of rows) yield toEvent(row);
+        for (const row of rows) yield toAuditEvent(row);
       }
       const result = verifyChain(events(), start);
       if (!result.ok) return result;
@@ -223,8 +224,8 @@ export class SqliteAuditLog implements AuditLog {
       if (!anchor) return result;
       const lastPruned = this.db
         .prepare("SELECT * FROM audit_events WHERE type = 'audit.pruned' ORDER BY seq DESC LIMIT 1")
-        .get() as Row | undefined;
-      const problem = anchorProblem(anchor, lastPruned ? toEvent(lastPruned) : null);
+        .get() as AuditEventRow | undefined;
+      const problem = anchorProblem(anchor, lastPruned ? toAuditEvent(lastPruned) : null);
       if (problem) return { ok: false, seq: anchor.seq + 1, checked: result.count, problem };
       return { ...result, anchorSeq: anchor.seq };
     })();
