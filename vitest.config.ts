@@ -2,6 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // PostgreSQL, Redis and a Redis Cluster for the store suites (started once per run).
+    globalSetup: ["packages/server/test/global-setup.ts"],
     include: ["packages/*/test/**/*.test.ts", "packages/*/src/**/*.test.ts"],
     testTimeout: 20_000,
     hookTimeout: 30_000,

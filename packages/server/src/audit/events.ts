@@ -115,6 +115,20 @@ export type AuditListener = (events: readonly AuditEvent[]) => void;
  */
 export interface AuditLog {
   append(events: readonly AuditEventInput[]): Promise<void>;
+  /**
+   * Commit events together with a change made in a store outside this log's
+   * database (sessions and rate limits in Redis). `apply` makes the change; the
+   * events it returns (`events(result)`, possibly none) are written only when it
+   * succeeds, and the result is returned. A failing `apply` writes nothing and
+   * rethrows. Adapters that can hold a transaction open across `apply` (SQL
+   * servers) write the events first and commit after, so an event that cannot
+   * be written stops the change; the remaining window (the commit itself failing
+   * after `apply`) is the one docs/decisions/0033-audit-across-stores.md accepts.
+   */
+  appendAround<T>(
+    apply: () => Promise<T>,
+    events: (result: T) => readonly AuditEventInput[],
+  ): Promise<T>;
   /** Events matching the query, ascending by seq. */
   query(query: AuditQuery): Promise<AuditEvent[]>;
   /** The newest `limit` events, ascending by seq. */

@@ -107,6 +107,57 @@ export function describeAuditLogContract(name: string, makeStores: MakeStores): 
       });
     });
 
+    describe("appendAround (a change in another store)", () => {
+      it("writes the events the change's result asks for and returns that result", async () => {
+        const result = await stores.audit.appendAround(
+          async () => ["s1", "s2"],
+          (ids) => ids.map((id) => makeEvent("session.revoked", { sessionId: id })),
+        );
+        expect(result).toEqual(["s1", "s2"]);
+        const stored = await allEvents(stores.audit);
+        expect(stored.map((e) => e.sessionId)).toEqual(["s1", "s2"]);
+        expect(verifyChain(stored)).toMatchObject({ ok: true, count: 2 });
+      });
+
+      it("writes nothing when the change fails, and rethrows its error", async () => {
+        const boom = new Error("redis down");
+        await expect(
+          stores.audit.appendAround(
+            async () => {
+              throw boom;
+            },
+            () => [makeEvent("session.created")],
+          ),
+        ).rejects.toBe(boom);
+        expect(await allEvents(stores.audit)).toEqual([]);
+      });
+
+      it("writes nothing when the result asks for no events", async () => {
+        expect(
+          await stores.audit.appendAround(
+            async () => false,
+            () => [],
+          ),
+        ).toBe(false);
+        expect(await allEvents(stores.audit)).toEqual([]);
+      });
+
+      it("keeps the chain gapless when interleaved with plain appends", async () => {
+        await Promise.all(
+          Array.from({ length: 10 }, (_, i) => [
+            stores.audit.appendAround(
+              async () => i,
+              (n) => [makeEvent("session.created", { reason: `around ${n}` })],
+            ),
+            stores.audit.append([makeEvent("login.failed", { reason: `plain ${i}` })]),
+          ]).flat(),
+        );
+        const stored = await allEvents(stores.audit);
+        expect(stored.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        expect(verifyChain(stored)).toMatchObject({ ok: true, count: 20 });
+      });
+    });
+
     describe("query", () => {
       it("filters by user, type, time window, afterSeq and limit, ascending by seq", async () => {
         const events: AuditEventInput[] = [

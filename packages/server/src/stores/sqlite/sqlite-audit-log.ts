@@ -168,6 +168,20 @@ export class SqliteAuditLog implements AuditLog {
     this.db.transaction(() => this.write(events)).immediate();
   }
 
+  /**
+   * better-sqlite3 cannot keep a transaction open across an `await` without
+   * every other query on the connection joining it, so the change comes first
+   * and its events follow in their own (synchronous, local) transaction.
+   */
+  async appendAround<T>(
+    apply: () => Promise<T>,
+    events: (result: T) => readonly AuditEventInput[],
+  ): Promise<T> {
+    const result = await apply();
+    await this.append(events(result));
+    return result;
+  }
+
   async query(query: AuditQuery): Promise<AuditEvent[]> {
     const where: string[] = ["seq > @afterSeq"];
     if (query.userId !== undefined) where.push("user_id = @userId");
