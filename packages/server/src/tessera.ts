@@ -247,6 +247,8 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     },
     reportRevokedUse,
   });
+  // A revocation from another instance or the CLI ends cached sessions here too.
+  bus.subscribe((entry) => sessions.forget(entry));
   let app: Promise<FastifyInstance> | null = null;
   const shutdownHooks: ShutdownHook[] = [];
   let closing: Promise<void> | null = null;
