@@ -7,8 +7,8 @@ import { redisCall } from "./redis-errors.js";
 import type { RedisKeys } from "./redis-keys.js";
 
 /**
- * How long a record outlives its own expiry (ms): the SQL stores keep expired
- * sessions findable until the next sweep, and so does this one, for about as long.
+ * How long a record outlives its own expiry by default (ms): the SQL stores
+ * keep expired sessions findable until the next sweep, and so does this one.
  */
 export const EXPIRED_SESSION_GRACE_MS = 60 * 60_000;
 
@@ -100,10 +100,6 @@ function toSession(h: Record<string, string>): Session | null {
 const isLive = (s: Session, now: number) =>
   s.revokedAt === null && s.idleExpiresAt > now && s.absoluteExpiresAt > now;
 
-/** When Redis may drop the record: its expiry plus the grace. */
-const deadlineOf = (s: Pick<Session, "idleExpiresAt" | "absoluteExpiresAt">) =>
-  Math.min(s.idleExpiresAt, s.absoluteExpiresAt) + EXPIRED_SESSION_GRACE_MS;
-
 /**
  * Sessions in Redis (standalone or Cluster), expired by Redis itself.
  *
@@ -124,13 +120,23 @@ const deadlineOf = (s: Pick<Session, "idleExpiresAt" | "absoluteExpiresAt">) =>
 export class RedisSessionStore implements SessionStore {
   private readonly keys: RedisKeys;
   private readonly audit: AuditLog;
+  private readonly graceMs: number;
 
+  /**
+   * @param options.expiredGraceMs how long Redis keeps a record after its
+   *   expiry (default `EXPIRED_SESSION_GRACE_MS`, 1 h)
+   */
   constructor(
     private readonly client: RedisClient,
-    options: { readonly keys: RedisKeys; readonly audit: AuditLog },
+    options: {
+      readonly keys: RedisKeys;
+      readonly audit: AuditLog;
+      readonly expiredGraceMs?: number;
+    },
   ) {
     this.keys = options.keys;
     this.audit = options.audit;
+    this.graceMs = options.expiredGraceMs ?? EXPIRED_SESSION_GRACE_MS;
   }
 
   createSession(session: Session, events: readonly AuditEventInput[]): Promise<void> {
@@ -193,21 +199,27 @@ export class RedisSessionStore implements SessionStore {
     });
   }
 
-  /** The index entry moves first, so the record never outlives it. */
+  /**
+   * The id pointer and the index entry move first, so the record never
+   * outlives them (revoking by id and revoke-all must keep finding it).
+   */
   touchSession(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
     return redisCall(async () => {
       const pointer = await this.pointer(id);
       if (!pointer) return;
-      const deadline = idleExpiresAt + EXPIRED_SESSION_GRACE_MS;
+      // An upper bound of the record's new deadline (the absolute expiry may cap it).
+      const deadline = idleExpiresAt + this.graceMs;
+      const ttl = Math.max(1, deadline - lastSeenAt);
+      await this.client.pexpire(this.keys.sessionId(id), ttl, "GT");
       await indexSession.run(
         this.client,
         [this.keys.userSessions(pointer.userId)],
-        [pointer.tokenHash, deadline, Math.max(1, deadline - lastSeenAt), lastSeenAt],
+        [pointer.tokenHash, deadline, ttl, lastSeenAt],
       );
       await touchRecord.run(
         this.client,
         [this.keys.session(pointer.tokenHash)],
-        [lastSeenAt, idleExpiresAt, EXPIRED_SESSION_GRACE_MS],
+        [lastSeenAt, idleExpiresAt, this.graceMs],
       );
     });
   }
@@ -337,7 +349,8 @@ export class RedisSessionStore implements SessionStore {
    * written for it is removed.
    */
   private async insert(session: Session): Promise<void> {
-    const deadline = deadlineOf(session);
+    // When Redis may drop the record: its expiry plus the grace.
+    const deadline = Math.min(session.idleExpiresAt, session.absoluteExpiresAt) + this.graceMs;
     const ttl = Math.max(1, deadline - session.lastSeenAt);
     const claimed = await this.client.set(
       this.keys.sessionId(session.id),

@@ -16,6 +16,8 @@ export interface RedisStoresOptions extends RedisTimeouts {
   readonly prefix?: string;
   /** The durable audit log (SQL) that session changes commit their events to. */
   readonly audit: AuditLog;
+  /** How long Redis keeps a session after its expiry (ms, default 1 h): findable until then. */
+  readonly expiredSessionGraceMs?: number;
   /** Connection errors after start (Redis down, reconnecting): log them. Never thrown. */
   readonly onError?: (error: Error) => void;
 }
@@ -66,7 +68,13 @@ export async function createRedisStores(
   };
   return {
     client,
-    sessions: new RedisSessionStore(client, { keys, audit: options.audit }),
+    sessions: new RedisSessionStore(client, {
+      keys,
+      audit: options.audit,
+      ...(options.expiredSessionGraceMs !== undefined
+        ? { expiredGraceMs: options.expiredSessionGraceMs }
+        : {}),
+    }),
     limiter: new RedisRateLimiter(client, keys),
     revocationNotifier: new RedisRevocationNotifier(client, nodes, {
       channel: keys.revocationChannel,
