@@ -4,6 +4,7 @@ import type { AccountDeps } from "./accounts/account-deps.js";
 import { createArgon2Hasher, type PasswordHasher } from "./accounts/password-hasher.js";
 import { AlertWorker, type AlertWorkerOptions } from "./audit/alerts/alert-worker.js";
 import { RevokedUseReporter } from "./audit/detection/revoked-use.js";
+import type { AuditLog } from "./audit/events.js";
 import { ConfigError } from "./config/config-error.js";
 import type { Config } from "./config/load-config.js";
 import { buildApp } from "./http/app.js";
@@ -19,6 +20,11 @@ import type { RevocationBus } from "./revocation/revocation-bus.js";
 import { SessionManager } from "./sessions/session-manager.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 import { cryptoRandom, type Random } from "./shared/random.js";
+import {
+  createRedisStores,
+  type RedisStores,
+  withRedisStores,
+} from "./stores/redis/redis-stores.js";
 import { createSqliteStores } from "./stores/sqlite/sqlite-stores.js";
 import type { Stores } from "./stores/stores.js";
 import { TokenService } from "./tokens/token-service.js";
@@ -83,13 +89,31 @@ export type ShutdownHook = () => Promise<void> | void;
  * Redis for sessions, rate limits and the revocation bus when
  * `TESSERA_REDIS_URL` is set (see docs/operations.md "Running many instances").
  */
-export async function openStores(config: Config): Promise<Stores> {
-  if (config.databaseUrl || config.redisUrl) {
+export async function openStores(
+  config: Config,
+  options: { readonly logger?: Logger } = {},
+): Promise<Stores> {
+  if (config.databaseUrl) {
     throw new ConfigError(
-      "TESSERA_DATABASE_URL / TESSERA_REDIS_URL: PostgreSQL and Redis adapters are not in this release; unset them to run on the embedded SQLite store",
+      "TESSERA_DATABASE_URL: the PostgreSQL adapter is not in this release; unset it to run on the embedded SQLite store",
     );
   }
-  return inDataDir(config, () => createSqliteStores(join(config.dataDir, "tessera.db")));
+  const durable = inDataDir(config, () => createSqliteStores(join(config.dataDir, "tessera.db")));
+  if (!config.redisUrl) return durable;
+  try {
+    return withRedisStores(durable, await openRedis(config, durable.audit, options.logger));
+  } catch (error) {
+    await durable.close();
+    throw error;
+  }
+}
+
+async function openRedis(config: Config, audit: AuditLog, logger?: Logger): Promise<RedisStores> {
+  return createRedisStores(config.redisUrl ?? [], {
+    audit,
+    prefix: config.redisPrefix,
+    onError: (error) => logger?.warn({ err: error }, "redis connection"),
+  });
 }
 
 /**
@@ -199,6 +223,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
   const bus = new LoggedRevocationBus({
     log: stores.revocations,
     clock,
+    ...(stores.revocationNotifier ? { notifier: stores.revocationNotifier } : {}),
     onApplied: (_entry, lagMs) => metrics.revocationLag.observe(lagMs / 1000),
     onPrune: (now) => {
       denylist.prune(now);

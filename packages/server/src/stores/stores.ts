@@ -4,6 +4,7 @@ import type { AlertOutbox } from "../audit/alerts/alert-outbox.js";
 import type { AuditLog } from "../audit/events.js";
 import type { KeyStore } from "../keys/signing-key.js";
 import type { RevocationLog } from "../revocation/revocation-log.js";
+import type { RevocationNotifier } from "../revocation/revocation-notifier.js";
 import type { SessionStore } from "../sessions/session.js";
 import type { GrantStore } from "../tokens/grant.js";
 import type { ClientStore } from "../tokens/oauth-client.js";
@@ -20,6 +21,11 @@ export interface Stores {
   /** Alert webhook deliveries and the detector's cursor over the audit log. */
   readonly alerts: AlertOutbox;
   readonly revocations: RevocationLog;
+  /**
+   * Spreads revocations between instances at once (Redis pub/sub); without
+   * one, instances learn of each other's revocations by reading the log.
+   */
+  readonly revocationNotifier?: RevocationNotifier;
   /**
    * One check per backing store, under the name `/readyz` reports it by
    * (`database` for SQLite or PostgreSQL, `redis`): each rejects when its

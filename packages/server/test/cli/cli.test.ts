@@ -126,12 +126,11 @@ describe("configuration errors exit 78 (EX_CONFIG) with one line per problem", (
       ["PORT", "TESSERA_SESSION_IDLE_TTL", "TESSERA_UNKNOWN"],
       [["audit", "verify"]],
     ],
-    // Valid syntax, but this release cannot honour it (a ConfigError when the
-    // stores are opened): every command that touches the database says so.
+    // Instances on one database must share the key-encryption key.
     [
-      "a PostgreSQL URL (no adapter yet)",
-      { TESSERA_DATABASE_URL: "postgres://db.example/tessera" },
-      ["TESSERA_DATABASE_URL"],
+      "a PostgreSQL URL without TESSERA_SECRET",
+      { TESSERA_DATABASE_URL: "postgres://db.example/tessera", TESSERA_SECRET: "" },
+      ["TESSERA_SECRET"],
       [["serve"], ["audit", "verify"], ["migrate"], ["doctor"]],
     ],
   ];

@@ -1,4 +1,4 @@
-import { createRedisStores } from "../../src/stores/redis/redis-stores.js";
+import { createRedisStores, withRedisStores } from "../../src/stores/redis/redis-stores.js";
 import { createSqliteStores } from "../../src/stores/sqlite/sqlite-stores.js";
 import { clusterNodes, describeWith, freshRedisPrefix } from "../helpers/backends.js";
 import type { MakeStores } from "./contract-stores.js";
@@ -15,19 +15,7 @@ function redisBackend(urls: () => string[]): MakeStores {
   return async () => {
     const sql = createSqliteStores(":memory:");
     const redis = await createRedisStores(urls(), { prefix: freshRedisPrefix(), audit: sql.audit });
-    return {
-      ...sql,
-      sessions: redis.sessions,
-      limiter: redis.limiter,
-      ping: async () => {
-        await sql.ping();
-        await redis.ping();
-      },
-      close: async () => {
-        await redis.close();
-        await sql.close();
-      },
-    };
+    return withRedisStores(sql, redis);
   };
 }
 

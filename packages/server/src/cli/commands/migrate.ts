@@ -14,9 +14,10 @@ export const migrateCommand: Command = {
   async run(args: string[], config: Config, io: CliIo): Promise<number> {
     parseArgs({ args, options: {} });
     // Never report "up to date" for a SQLite file the configured deployment does not use.
-    if (config.databaseUrl || config.redisUrl) {
+    // Redis holds no schema: with TESSERA_REDIS_URL alone the SQLite file is still the database.
+    if (config.databaseUrl) {
       throw new ConfigError(
-        "TESSERA_DATABASE_URL / TESSERA_REDIS_URL: PostgreSQL and Redis adapters are not in this release, so there is nothing to migrate there; unset them to use the embedded SQLite store",
+        "TESSERA_DATABASE_URL: the PostgreSQL adapter is not in this release, so there is nothing to migrate there; unset it to use the embedded SQLite store",
       );
     }
     const db = openDatabase(join(config.dataDir, "tessera.db"), { migrate: false });

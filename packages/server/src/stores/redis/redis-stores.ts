@@ -1,4 +1,5 @@
 import type { AuditLog } from "../../audit/events.js";
+import type { Stores } from "../stores.js";
 import {
   connectRedis,
   parseRedisUrls,
@@ -86,6 +87,28 @@ export async function createRedisStores(
       }),
     close: async () => {
       await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+/**
+ * A scale-out deployment's stores: sessions, rate limits and the revocation
+ * fast path in Redis, everything durable in the SQL store `durable` (whose
+ * audit log the Redis stores were built with). Closing closes both.
+ */
+export function withRedisStores(durable: Stores, redis: RedisStores): Stores {
+  return {
+    ...durable,
+    sessions: redis.sessions,
+    limiter: redis.limiter,
+    revocationNotifier: redis.revocationNotifier,
+    checks: { ...durable.checks, redis: () => redis.ping() },
+    async close() {
+      try {
+        await redis.close();
+      } finally {
+        await durable.close();
+      }
     },
   };
 }
