@@ -235,9 +235,7 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
 }
 
 async function appliedVersions(client: pg.Client): Promise<Set<number>> {
-  const { rows } = await client.query<{ version: number }>(
-    "SELECT version FROM schema_migrations",
-  );
+  const { rows } = await client.query<{ version: number }>("SELECT version FROM schema_migrations");
   return new Set(rows.map((r) => r.version));
 }
 

@@ -132,7 +132,11 @@ export class PostgresGrantStore implements GrantStore {
       ]);
       if (!token) return { kind: "invalid", grant: null };
       const grant = toGrant(row);
-      if (grant.revokedAt !== null || now >= grant.idleExpiresAt || now >= grant.absoluteExpiresAt) {
+      if (
+        grant.revokedAt !== null ||
+        now >= grant.idleExpiresAt ||
+        now >= grant.absoluteExpiresAt
+      ) {
         await writeAudit(tx, request.events("invalid", grant));
         return { kind: "invalid", grant };
       }

@@ -72,10 +72,9 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   private async kidIn(tx: Transaction, state: KeyState): Promise<string | undefined> {
-    const [row] = await tx.query<{ kid: string }>(
-      "SELECT kid FROM signing_keys WHERE state = $1",
-      [state],
-    );
+    const [row] = await tx.query<{ kid: string }>("SELECT kid FROM signing_keys WHERE state = $1", [
+      state,
+    ]);
     return row?.kid;
   }
 

@@ -84,7 +84,9 @@ describeWith("postgres", "PostgreSQL stores shared by several instances", (admin
 
   it("concurrent audit appends from every instance keep one gapless chain, heard in order", async () => {
     const heard = instances.map(() => [] as AuditEvent[]);
-    instances.forEach((stores, i) => stores.audit.subscribe((events) => heard[i]!.push(...events)));
+    for (const [i, stores] of instances.entries()) {
+      stores.audit.subscribe((events) => heard[i]!.push(...events));
+    }
     await each((stores, i) =>
       Promise.all(
         Array.from({ length: 15 }, (_, n) =>
@@ -195,7 +197,12 @@ describeWith("postgres", "PostgreSQL stores shared by several instances", (admin
       toBody: (e: AuditEvent) => JSON.stringify({ id: e.id }),
     };
     const collected = await Promise.all(
-      instances.map((stores) => tail(() => stores.alerts.collect(request), () => !writing)),
+      instances.map((stores) =>
+        tail(
+          () => stores.alerts.collect(request),
+          () => !writing,
+        ),
+      ),
     );
     await writers;
     const ids = collected.flat().map((e) => e.id);
