@@ -235,12 +235,16 @@ export class PostgresDatabase implements Sql {
       this.announce(tx.written);
       return result;
     } catch (error) {
-      try {
-        await client.query("ROLLBACK");
-      } catch {
-        broken = true;
+      // On a dead or silent connection a ROLLBACK would only wait out another
+      // timeout: drop the connection instead, which rolls back server-side.
+      broken = isUnavailable(error);
+      if (!broken) {
+        try {
+          await client.query("ROLLBACK");
+        } catch {
+          broken = true;
+        }
       }
-      broken ||= isUnavailable(error);
       throw storeError(error);
     } finally {
       (releaseChain as (() => void) | null)?.();
