@@ -77,15 +77,31 @@ export interface Tessera {
 
 export type ShutdownHook = () => Promise<void> | void;
 
-/** Open the stores the configuration names (SQLite on the embedded default). */
-export function openStores(config: Config): Stores {
-  // Parsed and validated already, so a typo is caught today; the adapters land later.
+/**
+ * Open the stores the configuration names: the embedded SQLite file by
+ * default; PostgreSQL for durable state when `TESSERA_DATABASE_URL` is set;
+ * Redis for sessions, rate limits and the revocation bus when
+ * `TESSERA_REDIS_URL` is set (see docs/operations.md "Running many instances").
+ */
+export async function openStores(config: Config): Promise<Stores> {
   if (config.databaseUrl || config.redisUrl) {
     throw new ConfigError(
       "TESSERA_DATABASE_URL / TESSERA_REDIS_URL: PostgreSQL and Redis adapters are not in this release; unset them to run on the embedded SQLite store",
     );
   }
-  return createSqliteStores(join(config.dataDir, "tessera.db"));
+  return inDataDir(config, () => createSqliteStores(join(config.dataDir, "tessera.db")));
+}
+
+/**
+ * Open the configured stores, then compose Tessera on them: what `serve` and
+ * every CLI command use. (`createTessera` alone takes given stores, or opens
+ * the embedded SQLite file.)
+ */
+export async function openTessera(config: Config, options: TesseraOptions = {}): Promise<Tessera> {
+  return createTessera(config, {
+    ...options,
+    stores: options.stores ?? (await openStores(config)),
+  });
 }
 
 /** File-system failures in the data folder are configuration problems: say what to set. */
@@ -129,7 +145,12 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
   const random = options.random ?? cryptoRandom;
   const logger = options.logger ?? createLogger(config.logLevel);
   const secret = inDataDir(config, () => loadMasterSecret(config.secret, config.dataDir));
-  const stores = options.stores ?? inDataDir(config, () => openStores(config));
+  if (!options.stores && (config.databaseUrl || config.redisUrl)) {
+    throw new Error("createTessera opens only the embedded SQLite store: use openTessera");
+  }
+  const stores =
+    options.stores ??
+    inDataDir(config, () => createSqliteStores(join(config.dataDir, "tessera.db")));
   const metrics = new Metrics();
   const stopAuditMetrics = stores.audit.subscribe(auditMetrics(metrics));
   const accounts: AccountDeps = {
@@ -226,6 +247,8 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     },
     reportRevokedUse,
   });
+  // A revocation from another instance or the CLI ends cached sessions here too.
+  bus.subscribe((entry) => sessions.forget(entry));
   let app: Promise<FastifyInstance> | null = null;
   const shutdownHooks: ShutdownHook[] = [];
   let closing: Promise<void> | null = null;

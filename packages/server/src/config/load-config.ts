@@ -149,6 +149,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ConfigR
       "TESSERA_ALERT_WEBHOOK_SECRET: required when TESSERA_ALERT_WEBHOOK_URL is set; set a random secret of 16+ characters",
     );
   }
+  if (valid("secret") && r.databaseUrl && !r.secret) {
+    problems.push(
+      "TESSERA_SECRET: required with TESSERA_DATABASE_URL, since every instance must share the key-encryption key; set the same 32 random bytes in base64 (openssl rand -base64 32) on each",
+    );
+  }
   if (problems.length > 0) return { ok: false, problems };
 
   const config: Config = {

@@ -99,12 +99,31 @@ export const configSchema = {
     "`postgres://…`: durable state in PostgreSQL",
     url(["postgres:", "postgresql:"]),
   ),
-  redisUrl: text(
+  redisUrl: custom<readonly string[] | null>(
     "TESSERA_REDIS_URL",
     null,
     "—",
-    "`redis://…`: sessions, rate limits and the revocation bus in Redis",
-    url(["redis:", "rediss:"]),
+    "`redis://…`: sessions, rate limits and the revocation bus in Redis; for a Cluster, one or more nodes as a comma list",
+    (raw) => {
+      const list = raw.split(",").map((s) => s.trim());
+      const check = url(["redis:", "rediss:"]);
+      return list.length > 0 && list.every((s) => s.length > 0 && check(s) === null)
+        ? ok(list)
+        : fail("a redis:// or rediss:// URL, or a comma list of them (Cluster nodes)");
+    },
+  ),
+  redisPrefix: text(
+    "TESSERA_REDIS_PREFIX",
+    "tessera:",
+    "`tessera:`",
+    "prefix of every Redis key and channel (deployments sharing one Redis need distinct ones)",
+    (value) => (/^[A-Za-z0-9:_.-]{1,64}$/.test(value) ? null : "1–64 of A-Z a-z 0-9 : _ . -"),
+  ),
+  migrate: oneOf(
+    "TESSERA_MIGRATE",
+    ["auto", "manual"],
+    "auto",
+    "`auto` applies pending PostgreSQL migrations at start; `manual` refuses to start until `tessera migrate` ran",
   ),
   accessTokenTtl: integer(
     "TESSERA_ACCESS_TOKEN_TTL",

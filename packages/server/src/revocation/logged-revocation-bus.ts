@@ -3,6 +3,7 @@ import type { Clock } from "../shared/clock.js";
 import type { RevocationEntry } from "./denylist.js";
 import type { RevocationBus } from "./revocation-bus.js";
 import type { LoggedRevocation, RevocationLog } from "./revocation-log.js";
+import type { RevocationNotifier } from "./revocation-notifier.js";
 
 export interface LoggedRevocationBusOptions {
   readonly log: RevocationLog;
@@ -22,7 +23,13 @@ export interface LoggedRevocationBusOptions {
   readonly onApplied?: (entry: RevocationEntry, lagMs: number) => void;
   /** Told when pruning is due (after the log was pruned), to prune what listens. */
   readonly onPrune?: (now: number) => void;
-  /** A failed read or prune; the next tick tries again. */
+  /**
+   * Announces appended entries to other instances and hears theirs at once
+   * (Redis pub/sub on scale-out). The poll keeps running as the safety net,
+   * and every (re)connect of the notifier triggers a read of the log.
+   */
+  readonly notifier?: RevocationNotifier;
+  /** A failed read, prune or notification; the next tick tries again. */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -35,13 +42,17 @@ export interface LoggedRevocationBusOptions {
  */
 export class LoggedRevocationBus implements RevocationBus {
   private readonly listeners = new Set<(entry: RevocationEntry) => void>();
-  /** Cursors appended by this process that the tail has not passed yet. */
-  private readonly ownCursors = new Set<number>();
+  /**
+   * Cursors already delivered (appended here, or heard from the notifier)
+   * that the tail has not passed yet: the tail skips them.
+   */
+  private readonly deliveredCursors = new Set<number>();
   private cursor = 0;
   private lastPrune: number;
   private timer: NodeJS.Timeout | null = null;
   private pending: Promise<void> | null = null;
   private ticking: Promise<void> | null = null;
+  private stopListening: (() => Promise<void>) | null = null;
   private readonly pageSize: number;
 
   constructor(private readonly options: LoggedRevocationBusOptions) {
@@ -55,8 +66,10 @@ export class LoggedRevocationBus implements RevocationBus {
    */
   async publish(entry: RevocationEntry, events: readonly AuditEventInput[] = []): Promise<void> {
     this.deliver(entry, 0);
-    const [logged] = await this.options.log.append([entry], this.options.clock.now(), events);
-    if (logged && logged.cursor > this.cursor) this.ownCursors.add(logged.cursor);
+    const logged = await this.options.log.append([entry], this.options.clock.now(), events);
+    for (const { cursor } of logged) if (cursor > this.cursor) this.deliveredCursors.add(cursor);
+    // The entry is durable now: other instances poll it even if this fails.
+    await this.options.notifier?.notify(logged).catch((error) => this.options.onError?.(error));
   }
 
   subscribe(listener: (entry: RevocationEntry) => void): () => void {
@@ -76,6 +89,15 @@ export class LoggedRevocationBus implements RevocationBus {
   async start(): Promise<void> {
     await this.poll({ initial: true });
     if (this.timer) return;
+    if (this.options.notifier && !this.stopListening) {
+      this.stopListening = await this.options.notifier.listen({
+        onEntries: (entries) => this.hear(entries),
+        onResync: () => {
+          this.poll({ initial: false }).catch((error) => this.options.onError?.(error));
+        },
+        onError: (error) => this.options.onError?.(error),
+      });
+    }
     this.timer = setInterval(() => {
       // One tick at a time: a slow read is not stacked on by the next interval.
       this.ticking ??= this.tick().finally(() => {
@@ -88,6 +110,8 @@ export class LoggedRevocationBus implements RevocationBus {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.stopListening?.();
+    this.stopListening = null;
     await this.ticking;
     await this.pending;
   }
@@ -120,13 +144,33 @@ export class LoggedRevocationBus implements RevocationBus {
       const page = await this.options.log.after(this.cursor, this.pageSize);
       const now = this.options.clock.now();
       for (const entry of page) this.apply(entry, now, initial);
-      if (page.length < this.pageSize) return;
+      if (page.length < this.pageSize) break;
+    }
+    // Delivered entries the log no longer holds (pruned before the tail came).
+    for (const cursor of this.deliveredCursors) {
+      if (cursor <= this.cursor) this.deliveredCursors.delete(cursor);
+    }
+  }
+
+  /**
+   * Entries another instance announced: delivered now, remembered so the
+   * tail skips them. The cursor does not move: entries announced out of
+   * order or lost in between are still read from the log.
+   */
+  private hear(entries: readonly LoggedRevocation[]): void {
+    const now = this.options.clock.now();
+    for (const entry of entries) {
+      if (entry.cursor <= this.cursor || this.deliveredCursors.has(entry.cursor)) continue;
+      this.deliveredCursors.add(entry.cursor);
+      if (entry.until <= now) continue;
+      const { cursor: _cursor, createdAt, ...plain } = entry;
+      this.deliver(plain, Math.max(0, now - createdAt));
     }
   }
 
   private apply(entry: LoggedRevocation, now: number, initial: boolean): void {
     this.cursor = Math.max(this.cursor, entry.cursor);
-    if (this.ownCursors.delete(entry.cursor)) return; // delivered when published
+    if (this.deliveredCursors.delete(entry.cursor)) return; // delivered already
     if (entry.until <= now) return; // no token it could match is still valid
     const { cursor: _cursor, createdAt, ...plain } = entry;
     // A rebuild restores what was enforced before the restart: no lag to report.

@@ -242,6 +242,18 @@ export class SessionManager {
     return ids.length;
   }
 
+  /**
+   * Drop what the memory cache holds for a revocation heard on the bus (made
+   * by another instance or the CLI): a revoked `sid` drops that session, a
+   * user cut-off drops every session of the user. The next request reads the
+   * store, so a revocation reaches this instance as fast as the bus does
+   * instead of waiting out the cache.
+   */
+  forget(entry: { readonly kind: "sid" | "jti" | "user"; readonly value: string }): void {
+    if (entry.kind === "sid") this.cache.deleteWhere((s) => s.id === entry.value);
+    else if (entry.kind === "user") this.cache.deleteWhere((s) => s.userId === entry.value);
+  }
+
   list(userId: string): Promise<Session[]> {
     return this.deps.store.listSessionsOfUser(userId, this.deps.clock.now());
   }

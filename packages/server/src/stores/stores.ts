@@ -20,7 +20,11 @@ export interface Stores {
   /** Alert webhook deliveries and the detector's cursor over the audit log. */
   readonly alerts: AlertOutbox;
   readonly revocations: RevocationLog;
-  /** Throws when a backing store is unreachable (for /readyz). */
-  ping(): Promise<void>;
+  /**
+   * One check per backing store, under the name `/readyz` reports it by
+   * (`database` for SQLite or PostgreSQL, `redis`): each rejects when its
+   * store is unreachable.
+   */
+  readonly checks: Readonly<Record<string, () => Promise<void>>>;
   close(): Promise<void>;
 }

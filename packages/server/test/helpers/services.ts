@@ -80,8 +80,16 @@ function postgresUid(): { uid: number; gid: number } | null {
   }
 }
 
+/** A PostgreSQL this test controls: fault tests stop and start it on the same port. */
+export interface PrivatePostgres extends RunningService {
+  /** Stop the server now (`pg_ctl stop -m immediate`: like a crash, clients cut off). */
+  halt(): Promise<void>;
+  /** Start it again on the same port and data; waits until it accepts connections. */
+  resume(): Promise<void>;
+}
+
 /** A private PostgreSQL cluster in a temporary folder (fsync off: tests, not durability). */
-export async function startPostgres(): Promise<RunningService> {
+export async function startPostgres(): Promise<PrivatePostgres> {
   const extra = postgresBinDirs();
   const initdb = which("initdb", extra);
   const pgCtl = which("pg_ctl", extra);
@@ -110,6 +118,12 @@ export async function startPostgres(): Promise<RunningService> {
   start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async halt() {
+      run(pgCtl, ["-D", data, "-m", "immediate", "-w", "stop"]);
+    },
+    async resume() {
+      start();
+    },
     async stop() {
       try {
         run(pgCtl, ["-D", data, "-m", "immediate", "-w", "stop"]);

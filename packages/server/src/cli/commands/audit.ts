@@ -81,7 +81,7 @@ tessera audit prune [--days N]       remove events older than N days (default TE
     if (sub === "verify") parseArgs({ args: rest, options: {} });
     if (sub !== "tail" && sub !== "export" && sub !== "verify" && sub !== "prune")
       throw new UsageError(`unknown audit subcommand: ${sub ?? "(none)"}`);
-    const stores = openStores(config);
+    const stores = await openStores(config);
     try {
       if (sub === "tail") {
         const { values } = parseArgs({

@@ -2,7 +2,7 @@ import { newEvent } from "../../audit/new-event.js";
 import type { Config } from "../../config/load-config.js";
 import { sha256 } from "../../shared/digest.js";
 import { randomToken } from "../../shared/random.js";
-import { createTessera } from "../../tessera.js";
+import { openTessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
 import { parseArgs } from "../parse-args.js";
@@ -21,7 +21,7 @@ export const clientsCommand: Command = {
     const id = positionals[0];
     if (!id || !CLIENT_ID.test(id))
       throw new UsageError("clients create needs an ID of 1-64 letters, digits, . _ : -");
-    const tessera = createTessera({ ...config, logLevel: "warn" });
+    const tessera = await openTessera({ ...config, logLevel: "warn" });
     try {
       const deps = { clock: tessera.clock, random: tessera.accounts.random };
       // 32 random bytes: a fast hash is enough to store it (no guessing to slow down).

@@ -24,7 +24,7 @@ async function gatherFacts(config: Config): Promise<DoctorFacts> {
   // A PostgreSQL/Redis setting goes through openStores too, which refuses it
   // (exit 78) as every other command does, rather than reporting "no keys".
   if (config.databaseUrl || config.redisUrl || existsSync(join(config.dataDir, "tessera.db"))) {
-    const stores = openStores(config);
+    const stores = await openStores(config);
     try {
       keys = await stores.keys.listAllKeys();
     } finally {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Config } from "../../config/load-config.js";
 import { configSchema } from "../../config/schema.js";
 import { rewrapSigningKeys } from "../../keys/rewrap-signing-keys.js";
-import { createTessera } from "../../tessera.js";
+import { openTessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
 import { parseArgs } from "../parse-args.js";
@@ -39,7 +39,7 @@ async function rewrap(args: string[], config: Config, io: CliIo): Promise<number
   const { values } = parseArgs({ args, options: { "old-secret-file": { type: "string" } } });
   const old = oldSecret(values["old-secret-file"], config);
   // Opens the stores and the configured (new) secret; never unseals with it here.
-  const tessera = createTessera({ ...config, logLevel: "warn" });
+  const tessera = await openTessera({ ...config, logLevel: "warn" });
   try {
     const outcome = await rewrapSigningKeys(
       { store: tessera.stores.keys, clock: tessera.clock, random: tessera.accounts.random },
@@ -108,7 +108,7 @@ tessera keys rewrap [--old-secret-file FILE]
     });
     if (sub === "revoke" && positionals.length !== 1)
       throw new UsageError("keys revoke needs exactly one key id (see `tessera keys list`)");
-    const tessera = createTessera({ ...config, logLevel: "warn" });
+    const tessera = await openTessera({ ...config, logLevel: "warn" });
     try {
       await tessera.keys.initialize();
       if (sub === "list") {

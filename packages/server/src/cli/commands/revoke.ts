@@ -1,6 +1,6 @@
 import type { Config } from "../../config/load-config.js";
 import { revokeUserAccess } from "../../revocation/revoke-user-access.js";
-import { createTessera, type Tessera } from "../../tessera.js";
+import { openTessera, type Tessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
 import { parseArgs } from "../parse-args.js";
@@ -9,7 +9,7 @@ const CLI_CONTEXT = { ip: null, userAgent: "tessera-cli" };
 const REASON = "admin_revoked";
 
 async function withTessera<T>(config: Config, fn: (t: Tessera) => Promise<T>): Promise<T> {
-  const tessera = createTessera({ ...config, logLevel: "warn" });
+  const tessera = await openTessera({ ...config, logLevel: "warn" });
   try {
     return await fn(tessera);
   } finally {

@@ -4,7 +4,7 @@ import { issueSetupLinkIfNeeded } from "../../accounts/first-admin.js";
 import { pruneAudit } from "../../audit/retention.js";
 import type { Config } from "../../config/load-config.js";
 import { cryptoRandom } from "../../shared/random.js";
-import { createTessera } from "../../tessera.js";
+import { openTessera } from "../../tessera.js";
 import type { Command } from "../command.js";
 import type { CliIo } from "../io.js";
 import { parseArgs } from "../parse-args.js";
@@ -20,7 +20,7 @@ export const serveCommand: Command = {
   async run(args: string[], config: Config, io: CliIo): Promise<number> {
     // Strict: an unknown option is a usage error (exit 64) before anything starts.
     parseArgs({ args, options: {} });
-    const tessera = createTessera(config);
+    const tessera = await openTessera(config);
     const app = await tessera.app();
     if (config.insecureCookies) {
       tessera.logger.warn(

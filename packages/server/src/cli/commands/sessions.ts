@@ -1,13 +1,13 @@
 import type { User } from "../../accounts/user.js";
 import type { Config } from "../../config/load-config.js";
 import type { Session } from "../../sessions/session.js";
-import { createTessera, type Tessera } from "../../tessera.js";
+import { openTessera, type Tessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
 import { parseArgs } from "../parse-args.js";
 
 async function withTessera<T>(config: Config, fn: (t: Tessera) => Promise<T>): Promise<T> {
-  const tessera = createTessera({ ...config, logLevel: "warn" });
+  const tessera = await openTessera({ ...config, logLevel: "warn" });
   try {
     return await fn(tessera);
   } finally {

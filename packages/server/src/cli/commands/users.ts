@@ -3,7 +3,7 @@ import { newEvent } from "../../audit/new-event.js";
 import type { Config } from "../../config/load-config.js";
 import { revokeUserAccess } from "../../revocation/revoke-user-access.js";
 import { TesseraError } from "../../shared/errors.js";
-import { createTessera, type Tessera } from "../../tessera.js";
+import { openTessera, type Tessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
 import { parseArgs } from "../parse-args.js";
@@ -12,7 +12,7 @@ const CLI_CONTEXT = { ip: null, userAgent: "tessera-cli" };
 
 async function withTessera<T>(config: Config, fn: (t: Tessera) => Promise<T>): Promise<T> {
   // The CLI logs only warnings: its output is for people and scripts.
-  const tessera = createTessera({ ...config, logLevel: "warn" });
+  const tessera = await openTessera({ ...config, logLevel: "warn" });
   try {
     return await fn(tessera);
   } finally {

@@ -24,8 +24,10 @@ export function createSqliteStores(file: string): Stores & { readonly db: Sqlite
     clients: new SqliteClientStore(db),
     alerts: new SqliteAlertOutbox(db),
     revocations: new SqliteRevocationLog(db),
-    ping: async () => {
-      db.prepare("SELECT 1").get();
+    checks: {
+      database: async () => {
+        db.prepare("SELECT 1").get();
+      },
     },
     close: async () => {
       db.close();

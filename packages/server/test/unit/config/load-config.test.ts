@@ -40,6 +40,8 @@ describe("loadConfig defaults", () => {
       secret: null,
       databaseUrl: null,
       redisUrl: null,
+      redisPrefix: "tessera:",
+      migrate: "auto",
       accessTokenTtl: 300,
       sessionIdleTtl: 28_800,
       sessionAbsoluteTtl: 604_800,
@@ -80,6 +82,12 @@ describe("loadConfig defaults", () => {
 
   it("treats an empty optional variable as unset", () => {
     expect(ok({ TESSERA_ISSUER: "", TESSERA_AUDIENCE: "" }).issuer).toBe("http://localhost:3000");
+  });
+
+  it("requires TESSERA_SECRET with TESSERA_DATABASE_URL: instances must share the key", () => {
+    const found = problems({ TESSERA_DATABASE_URL: "postgres://db.internal/tessera" });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(/^TESSERA_SECRET: required with TESSERA_DATABASE_URL/);
   });
 
   it("ignores variables that are not Tessera's, and TESSERA_TEST_*", () => {
@@ -128,13 +136,21 @@ const cases: readonly Case[] = [
     good: "postgres://tessera@db.internal:5432/tessera",
     expect: { databaseUrl: "postgres://tessera@db.internal:5432/tessera" },
     bad: "mysql://db.internal/tessera",
+    with: { TESSERA_SECRET: SECRET.toString("base64") },
   },
   {
     env: "TESSERA_REDIS_URL",
-    good: "rediss://cache.internal:6380",
-    expect: { redisUrl: "rediss://cache.internal:6380" },
-    bad: "http://cache.internal",
+    good: "rediss://cache.internal:6380, redis://cache-2.internal:6379",
+    expect: { redisUrl: ["rediss://cache.internal:6380", "redis://cache-2.internal:6379"] },
+    bad: "redis://cache.internal,http://cache.internal",
   },
+  {
+    env: "TESSERA_REDIS_PREFIX",
+    good: "tessera-prod:",
+    expect: { redisPrefix: "tessera-prod:" },
+    bad: "has space",
+  },
+  { env: "TESSERA_MIGRATE", good: "manual", expect: { migrate: "manual" }, bad: "sometimes" },
   {
     env: "TESSERA_ACCESS_TOKEN_TTL",
     good: "600",

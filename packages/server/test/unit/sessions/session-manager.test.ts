@@ -309,6 +309,43 @@ describe("SessionManager", () => {
     });
   });
 
+  describe("forget (a revocation heard from another instance)", () => {
+    // Two managers on one store stand for two instances, each with its cache.
+    const cached = () =>
+      new SessionManager({ store, clock, random: cryptoRandom, policy, cacheTtlMs: 60_000 });
+
+    it("drops a revoked sid from the cache, so the next validate reads the store", async () => {
+      const a = cached();
+      const b = cached();
+      const { token, session } = await a.start("u1", ctx, ["pwd"]);
+      const other = await a.start("u1", ctx, ["pwd"]);
+      expect(await b.validate(token)).not.toBeNull();
+      expect(await b.validate(other.token)).not.toBeNull();
+      await a.revoke("u1", session.id, ctx, "logout");
+      // Without the bus, instance b would serve its cached copy for a minute.
+      expect(await b.validate(token)).not.toBeNull();
+      b.forget({ kind: "sid", value: session.id });
+      expect(await b.validate(token)).toBeNull();
+      const reads = count("findSessionByTokenHash");
+      expect(await b.validate(other.token)).not.toBeNull();
+      expect(count("findSessionByTokenHash")).toBe(reads);
+    });
+
+    it("drops every session of a user on a user cut-off, and no one else's", async () => {
+      const a = cached();
+      const b = cached();
+      const mine = [await a.start("u1", ctx, ["pwd"]), await a.start("u1", ctx, ["pwd"])];
+      const theirs = await a.start("u2", ctx, ["pwd"]);
+      for (const s of [...mine, theirs]) await b.validate(s.token);
+      await a.revokeAll("u1", null, ctx, "logout_everywhere");
+      b.forget({ kind: "user", value: "u1" });
+      for (const s of mine) expect(await b.validate(s.token)).toBeNull();
+      const reads = count("findSessionByTokenHash");
+      expect(await b.validate(theirs.token)).not.toBeNull();
+      expect(count("findSessionByTokenHash")).toBe(reads);
+    });
+  });
+
   describe("list and sweep", () => {
     it("lists live sessions, most recently seen first", async () => {
       const older = await manager().start("u1", ctx, ["pwd"]);
