@@ -19,10 +19,7 @@ function redisBackend(urls: () => string[]): MakeStores {
       ...sql,
       sessions: redis.sessions,
       limiter: redis.limiter,
-      ping: async () => {
-        await sql.ping();
-        await redis.ping();
-      },
+      checks: { ...sql.checks, redis: () => redis.ping() },
       close: async () => {
         await redis.close();
         await sql.close();

@@ -51,8 +51,10 @@ export async function createPostgresStores(
     clients: new PostgresClientStore(db),
     alerts: new PostgresAlertOutbox(db),
     revocations: new PostgresRevocationLog(db),
-    ping: async () => {
-      await db.query("SELECT 1");
+    checks: {
+      database: async () => {
+        await db.query("SELECT 1");
+      },
     },
     close: () => db.close(),
   };

@@ -50,7 +50,7 @@ describeWith("postgres", "PostgreSQL migrations", (adminUrl) => {
       Array.from({ length: 4 }, () => createPostgresStores(database.url, { poolMax: 2 })),
     );
     for (const stores of all) {
-      await stores.ping();
+      await stores.checks.database!();
       await stores.close();
     }
     expect(await recorded()).toEqual(latest);
@@ -70,7 +70,7 @@ describeWith("postgres", "PostgreSQL migrations", (adminUrl) => {
     );
     await migratePostgres(database.url);
     const stores = await createPostgresStores(database.url, { migrate: false });
-    await stores.ping();
+    await stores.checks.database!();
     await stores.close();
   });
 });

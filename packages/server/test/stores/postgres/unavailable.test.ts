@@ -106,7 +106,7 @@ describeWith("postgres", "PostgreSQL unavailable", () => {
       statementTimeoutMs: 500,
     });
     try {
-      await stores.ping();
+      await stores.checks.database!();
       relay.freeze();
       // An open connection: the client gives up after statement_timeout + 2 s.
       // (A transaction: its ROLLBACK must not wait out a second timeout.)
@@ -123,11 +123,11 @@ describeWith("postgres", "PostgreSQL unavailable", () => {
       expect(open.error).toEqual(unavailable);
       expect(open.ms).toBeLessThan(4_000);
       // A new connection: the connect timeout.
-      const fresh = await failure(() => stores.ping());
+      const fresh = await failure(() => stores.checks.database!());
       expect(fresh.error).toEqual(unavailable);
       expect(fresh.ms).toBeLessThan(2_000);
       relay.thaw();
-      await stores.ping();
+      await stores.checks.database!();
       expect(await stores.users.countAdmins()).toBe(0);
     } finally {
       await stores.close();
@@ -139,14 +139,14 @@ describeWith("postgres", "PostgreSQL unavailable", () => {
     const errors: Error[] = [];
     const stores = await createPostgresStores(server.url, { onError: (e) => errors.push(e) });
     // Two idle connections in the pool, as a server between requests has.
-    await Promise.all([stores.ping(), stores.ping()]);
+    await Promise.all([stores.checks.database!(), stores.checks.database!()]);
     await server.stop();
     await new Promise((resolve) => setTimeout(resolve, 200));
     const down = await failure(() => stores.users.findUserById("u1"));
     expect(down.error).toEqual(unavailable);
     expect(down.error).toBeInstanceOf(TesseraError);
     expect(down.ms).toBeLessThan(2_000);
-    await expect(stores.ping()).rejects.toEqual(unavailable);
+    await expect(stores.checks.database!()).rejects.toEqual(unavailable);
     await expect(stores.audit.append([makeEvent("login.failed")])).rejects.toEqual(unavailable);
     // The idle connection's death reached the pool's error handler, not the process.
     expect(errors.length).toBeGreaterThan(0);
