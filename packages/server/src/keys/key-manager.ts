@@ -153,12 +153,27 @@ export class KeyManager {
    * once a second, so a flood of made-up kids cannot hammer the store.
    */
   async verificationKey(kid: string): Promise<{ key: KeyObject; alg: SigningAlg } | null> {
-    const found = (await this.fresh()).verifiers.get(kid);
+    const found = (await this.freshOrLast()).verifiers.get(kid);
     if (found) return found;
     const now = this.options.clock.now();
     if (now - this.lastMissReload < 1000) return null;
     this.lastMissReload = now;
     return (await this.fresh(true)).verifiers.get(kid) ?? null;
+  }
+
+  /**
+   * For verification: a stale snapshot beats none while the store is
+   * unreachable, so Bearer tokens signed by keys already known keep verifying
+   * through a database outage. (A key withdrawn meanwhile is learned of when
+   * the store answers again.) Without any snapshot the store's error stands.
+   */
+  private async freshOrLast(): Promise<Snapshot> {
+    try {
+      return await this.fresh();
+    } catch (error) {
+      if (this.snapshot) return this.snapshot;
+      throw error;
+    }
   }
 
   /**

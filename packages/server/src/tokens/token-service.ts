@@ -134,6 +134,9 @@ export class TokenService {
         claims = verified.claims;
         cache.set(token, claims, verified.kid);
       } catch (error) {
+        // An unreachable store says nothing about the token: 503, not 401,
+        // so clients retry instead of throwing their login away.
+        if (error instanceof TesseraError && error.code === "store_unavailable") throw error;
         throw new TesseraError("invalid_token", { cause: error });
       }
     }

@@ -6,6 +6,7 @@ import { KeyManager, type KeyManagerOptions } from "../../../src/keys/key-manage
 import { openPrivateKey } from "../../../src/keys/seal-private-key.js";
 import type { KeyStore, SigningKeyRecord } from "../../../src/keys/signing-key.js";
 import { ManualClock } from "../../../src/shared/clock.js";
+import { TesseraError } from "../../../src/shared/errors.js";
 import { cryptoRandom } from "../../../src/shared/random.js";
 import { createSqliteStores } from "../../../src/stores/sqlite/sqlite-stores.js";
 import { countCalls } from "../../helpers/counting-proxy.js";
@@ -273,6 +274,32 @@ describe("KeyManager", () => {
         expect(await keys.verificationKey(current.kid)).toMatchObject({ alg: "ES256" });
       }
       expect(storeCalls("listPublishedKeys")).toBe(base);
+    });
+
+    it("keeps verifying with the last snapshot while the store is unreachable", async () => {
+      const down = new TesseraError("store_unavailable");
+      let unreachable = false;
+      const flaky: KeyStore = new Proxy(store, {
+        get(target, name, receiver) {
+          const value = Reflect.get(target, name, receiver);
+          if (name !== "listPublishedKeys") return value;
+          return async () => {
+            if (unreachable) throw down;
+            return target.listPublishedKeys();
+          };
+        },
+      });
+      const keys = manager({ store: flaky });
+      await keys.initialize();
+      const { kid } = await keys.signer();
+      unreachable = true;
+      clock.advance(CACHE_TTL * 3);
+      expect(await keys.verificationKey(kid)).toMatchObject({ alg: "ES256" });
+      // An unknown kid cannot be looked up: the outage is reported, not "no such key".
+      clock.advance(1000);
+      await expect(keys.verificationKey("made-up")).rejects.toBe(down);
+      // With no snapshot at all there is nothing to fall back on.
+      await expect(manager({ store: flaky }).verificationKey(kid)).rejects.toBe(down);
     });
 
     it("finds a key another instance published, through the rate-limited reload", async () => {

@@ -199,6 +199,38 @@ describe("TokenService", () => {
     });
   });
 
+  describe("verify while the key store is unreachable", () => {
+    it("answers store_unavailable, not invalid_token, when no key snapshot exists yet", async () => {
+      await tessera.keys.initialize();
+      const issued = await tessera.tokens.issueAccessToken({
+        userId: "user-1",
+        clientId: "spa",
+        sid: "session-1",
+        scope: "api",
+        authTime: clock.now(),
+      });
+      const keys = new Proxy(stores.keys, {
+        get(target, name, receiver) {
+          if (name === "listPublishedKeys")
+            return async () => {
+              throw new TesseraError("store_unavailable");
+            };
+          return Reflect.get(target, name, receiver);
+        },
+      });
+      // Another instance that has not loaded the keys yet, its database down.
+      const other = createTessera(testConfig(), {
+        clock,
+        hasher,
+        logger: createLogger("silent"),
+        stores: { ...stores, keys },
+      });
+      await rejectsWith(other.tokens.verify(issued.token), "store_unavailable");
+      // Nothing about the token was learned: the instance that has the keys accepts it.
+      expect((await tessera.tokens.verify(issued.token)).sub).toBe("user-1");
+    });
+  });
+
   describe("refresh", () => {
     it("rotates: a new refresh token and access token, generation 1, audited", async () => {
       const pair = await start();
