@@ -20,6 +20,7 @@ import type { RevocationBus } from "./revocation/revocation-bus.js";
 import { SessionManager } from "./sessions/session-manager.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 import { cryptoRandom, type Random } from "./shared/random.js";
+import { createPostgresStores } from "./stores/postgres/postgres-stores.js";
 import {
   createRedisStores,
   type RedisStores,
@@ -93,12 +94,12 @@ export async function openStores(
   config: Config,
   options: { readonly logger?: Logger } = {},
 ): Promise<Stores> {
-  if (config.databaseUrl) {
-    throw new ConfigError(
-      "TESSERA_DATABASE_URL: the PostgreSQL adapter is not in this release; unset it to run on the embedded SQLite store",
-    );
-  }
-  const durable = inDataDir(config, () => createSqliteStores(join(config.dataDir, "tessera.db")));
+  const durable = config.databaseUrl
+    ? await createPostgresStores(config.databaseUrl, {
+        migrate: config.migrate === "auto",
+        onError: (error) => options.logger?.warn({ err: error }, "postgresql connection"),
+      })
+    : inDataDir(config, () => createSqliteStores(join(config.dataDir, "tessera.db")));
   if (!config.redisUrl) return durable;
   try {
     return withRedisStores(durable, await openRedis(config, durable.audit, options.logger));

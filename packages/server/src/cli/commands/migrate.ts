@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import { ConfigError } from "../../config/config-error.js";
 import type { Config } from "../../config/load-config.js";
+import { migratePostgres } from "../../stores/postgres/migrations.js";
 import { applyMigrations, openDatabase } from "../../stores/sqlite/open-database.js";
 import type { Command } from "../command.js";
 import type { CliIo } from "../io.js";
@@ -10,25 +10,27 @@ export const migrateCommand: Command = {
   name: "migrate",
   summary: "apply pending database migrations",
   usage:
-    "tessera migrate\n\nApplies pending schema migrations to the configured database and exits.",
+    "tessera migrate\n\nApplies pending schema migrations to the configured database (the SQLite file, or\nPostgreSQL with TESSERA_DATABASE_URL) and exits. Safe to run from several machines at once.",
   async run(args: string[], config: Config, io: CliIo): Promise<number> {
     parseArgs({ args, options: {} });
-    // Never report "up to date" for a SQLite file the configured deployment does not use.
     // Redis holds no schema: with TESSERA_REDIS_URL alone the SQLite file is still the database.
     if (config.databaseUrl) {
-      throw new ConfigError(
-        "TESSERA_DATABASE_URL: the PostgreSQL adapter is not in this release, so there is nothing to migrate there; unset it to use the embedded SQLite store",
-      );
+      const { applied } = await migratePostgres(config.databaseUrl);
+      report(io, applied);
+      return 0;
     }
     const db = openDatabase(join(config.dataDir, "tessera.db"), { migrate: false });
     try {
-      const applied = applyMigrations(db);
-      io.out(
-        applied.length > 0 ? `applied migrations: ${applied.join(", ")}` : "database is up to date",
-      );
+      report(io, applyMigrations(db));
       return 0;
     } finally {
       db.close();
     }
   },
 };
+
+function report(io: CliIo, applied: readonly number[]): void {
+  io.out(
+    applied.length > 0 ? `applied migrations: ${applied.join(", ")}` : "database is up to date",
+  );
+}
