@@ -1,5 +1,6 @@
 import { ConfigError } from "../config/config-error.js";
 import { loadConfig } from "../config/load-config.js";
+import { TesseraError } from "../shared/errors.js";
 import { type Command, UsageError } from "./command.js";
 import { auditCommand } from "./commands/audit.js";
 import { clientsCommand } from "./commands/clients.js";
@@ -28,6 +29,8 @@ export const commands: readonly Command[] = [
 /** Exit code for configuration errors (sysexits.h EX_CONFIG). */
 export const EXIT_CONFIG = 78;
 export const EXIT_USAGE = 64;
+/** Exit code when a configured store cannot be reached (sysexits.h EX_UNAVAILABLE). */
+export const EXIT_UNAVAILABLE = 69;
 
 function help(io: CliIo): void {
   io.out("Usage: tessera <command> [options]\n");
@@ -95,6 +98,13 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
       io.err(`tessera ${name}: ${(error as Error).message}`);
       io.out(command.usage);
       return EXIT_USAGE;
+    }
+    if (error instanceof TesseraError && error.code === "store_unavailable") {
+      const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+      io.err(
+        `tessera ${name}: ${error.detail ?? "a data store is unreachable"}${cause}; check TESSERA_DATABASE_URL / TESSERA_REDIS_URL and that the server runs`,
+      );
+      return EXIT_UNAVAILABLE;
     }
     throw error;
   }

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { ConfigError } from "../../config/config-error.js";
 import type { Migration } from "../sqlite/migrations.js";
 import { storeError } from "./postgres-database.js";
 
@@ -296,13 +297,15 @@ function latestVersion(): number {
   return Math.max(...postgresMigrations.map((m) => m.version));
 }
 
-/** The error a server gets on a schema behind its code when it may not migrate. */
-export class SchemaBehindError extends Error {
+/**
+ * The error a server gets on a schema behind its code when it may not migrate:
+ * a configuration problem (the CLI exits 78 with this line).
+ */
+export class SchemaBehindError extends ConfigError {
   constructor(missing: readonly number[]) {
     super(
-      `the PostgreSQL schema lacks migration(s) ${missing.join(", ")} that this version of Tessera needs: run \`tessera migrate\` with the same TESSERA_DATABASE_URL, then start again`,
+      `TESSERA_DATABASE_URL: the PostgreSQL schema lacks migration(s) ${missing.join(", ")} that this version of Tessera needs (TESSERA_MIGRATE=manual): run \`tessera migrate\` with the same TESSERA_DATABASE_URL, then start again`,
     );
-    this.name = "SchemaBehindError";
   }
 }
 
