@@ -20,7 +20,14 @@
 // the baselines use the same client. The chains come from C logins through
 // POST /api/v1/auth/login (one user, one registration).
 //
+// With --backends sqlite,postgres the same routes run on a server on SQLite and
+// one on PostgreSQL (TESSERA_DATABASE_URL), interleaved round by round. The
+// PostgreSQL server gets a fresh database, created through --database-url (an
+// admin URL; default $TESSERA_BENCH_DATABASE_URL or the local server's
+// postgres://postgres@127.0.0.1:5432/postgres) and dropped at the end.
+//
 //   npm run bench:refresh [-- --rounds 5 --duration 4 --connections 50 --warmup 2]
+//   npm run bench:refresh -- --backends sqlite,postgres   # rotations/s on PostgreSQL too
 //   npm run bench:refresh -- --profile   # where the server's CPU goes during rotations
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -28,6 +35,7 @@ import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { summarizeProfile } from "./lib/cpu-profile.mjs";
 import { startLoadGenerator } from "./lib/loadgen.mjs";
+import { freshPostgresDatabase } from "./lib/postgres.mjs";
 import { processCpuSeconds, startServer } from "./lib/server.mjs";
 import { fmt, median, parseArgs, table } from "./lib/stats.mjs";
 
@@ -37,7 +45,13 @@ const options = parseArgs(process.argv.slice(2), {
   connections: 50,
   warmup: 2,
   profile: false,
+  backends: "sqlite",
+  "database-url":
+    process.env.TESSERA_BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
 });
+const BACKENDS = String(options.backends).split(",");
+for (const b of BACKENDS)
+  if (b !== "sqlite" && b !== "postgres") throw new Error(`--backends: unknown backend ${b}`);
 
 const EMAIL = "bench@example.com";
 const PASSWORD = "correct horse battery staple";
@@ -142,44 +156,60 @@ async function measure(server, client, state, key, duration) {
   };
 }
 
-async function open(nodeArgs = []) {
-  const server = await startServer({ nodeArgs });
+async function open(backend, nodeArgs = []) {
+  const db = backend === "postgres" ? await freshPostgresDatabase(options["database-url"]) : null;
+  const server = await startServer({
+    nodeArgs,
+    env: db ? { TESSERA_DATABASE_URL: db.url } : {},
+  });
   try {
     const heads = await openChains(server, options.connections);
     await checkBaselines(server);
-    return { server, state: { heads } };
+    return {
+      backend,
+      server,
+      state: { heads },
+      async close() {
+        await server.stop();
+        await db?.drop();
+      },
+    };
   } catch (error) {
     await server.stop();
+    await db?.drop();
     throw error;
   }
 }
 
 async function compare() {
   const client = startLoadGenerator(new URL("./lib/refresh-client-worker.mjs", import.meta.url));
-  let opened;
+  const opened = [];
   try {
-    opened = await open();
-    const { server, state } = opened;
-    for (const key of ORDER) await measure(server, client, state, key, options.warmup);
-    const samples = Object.fromEntries(ORDER.map((k) => [k, []]));
+    for (const backend of BACKENDS) opened.push(await open(backend));
+    for (const { server, state } of opened)
+      for (const key of ORDER) await measure(server, client, state, key, options.warmup);
+    const samples = opened.map(() => Object.fromEntries(ORDER.map((k) => [k, []])));
     for (let round = 0; round < options.rounds; round++) {
       const order = round % 2 === 0 ? ORDER : [...ORDER].reverse();
-      for (const key of order) {
-        const m = await measure(server, client, state, key, options.duration);
-        samples[key].push(m);
-        process.stderr.write(
-          `round ${round + 1}/${options.rounds} ${ROUTES[key].label.padEnd(40)} ${fmt.rate(m.rps).padStart(7)}/s  p99 ${fmt.ms(m.p99)}  server ${fmt.us(m.serverUsPerReq)}/req at ${fmt.pct(m.serverCpu)} CPU, client ${fmt.pct(m.genCpu)} CPU\n`,
-        );
+      for (const [i, { backend, server, state }] of opened.entries()) {
+        for (const key of order) {
+          const m = await measure(server, client, state, key, options.duration);
+          samples[i][key].push(m);
+          process.stderr.write(
+            `round ${round + 1}/${options.rounds} [${backend}] ${ROUTES[key].label.padEnd(40)} ${fmt.rate(m.rps).padStart(7)}/s  p99 ${fmt.ms(m.p99)}  server ${fmt.us(m.serverUsPerReq)}/req at ${fmt.pct(m.serverCpu)} CPU, client ${fmt.pct(m.genCpu)} CPU\n`,
+          );
+        }
       }
     }
-    return samples;
+    return opened.map(({ backend }, i) => ({ backend, samples: samples[i] }));
   } finally {
     await client.close();
-    if (opened) await opened.server.stop();
+    for (const o of opened) await o.close();
   }
 }
 
-function report(samples) {
+function report({ backend, samples }) {
+  console.log(`\n## ${backend}`);
   const rows = [
     ["route", "per second", "p99", "p50", "server CPU/req", "server CPU", "client CPU"],
   ];
@@ -209,12 +239,23 @@ function report(samples) {
   }
 }
 
+/** PostgreSQL's rotations/s against SQLite's, round by round (same client, same run). */
+function reportBackends(results) {
+  const [sqlite, postgres] = ["sqlite", "postgres"].map((b) => results.find((r) => r.backend === b));
+  if (!sqlite || !postgres) return;
+  const ratios = postgres.samples.rotate.map((m, i) => m.rps / sqlite.samples.rotate[i].rps);
+  console.log(
+    `\nrotations/s on PostgreSQL ÷ on SQLite: ${fmt.pct(median(ratios))} (rounds: ${ratios.map((r) => (r * 100).toFixed(0)).join(", ")})`,
+  );
+}
+
 /** The server under --cpu-prof; one window of rotations and one of the unknown-token baseline. */
 async function profile() {
   const dir = mkdtempSync(join(tmpdir(), "tessera-prof-"));
   const client = startLoadGenerator(new URL("./lib/refresh-client-worker.mjs", import.meta.url));
   try {
-    const { server, state } = await open(["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+    const opened = await open(BACKENDS[0], ["--cpu-prof", `--cpu-prof-dir=${dir}`]);
+    const { server, state } = opened;
     const results = [];
     try {
       for (const key of ["rotate", "unknown"]) {
@@ -222,7 +263,7 @@ async function profile() {
         results.push([key, await measure(server, client, state, key, options.duration)]);
       }
     } finally {
-      await server.stop(); // SIGTERM: writes the profile
+      await opened.close(); // SIGTERM: writes the profile
     }
     const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
     if (!file) throw new Error("no CPU profile written");
@@ -243,7 +284,11 @@ console.log(
   `Tessera refresh bench, ${new Date().toISOString()}, Node ${process.version}, ` +
     `${availableParallelism()} cores (${cpus()[0]?.model ?? "?"}); ${options.rounds} rounds x ` +
     `${options.duration} s, ${options.connections} grants rotating in parallel (one connection each), ` +
-    "client in its own process, SQLite",
+    `client in its own process, ${BACKENDS.join(" and ")}`,
 );
 if (options.profile) await profile();
-else report(await compare());
+else {
+  const results = await compare();
+  for (const result of results) report(result);
+  reportBackends(results);
+}
