@@ -11,10 +11,12 @@ import { freePort, onExit, processCpuSeconds } from "./server.mjs";
 /**
  * Start `redis-server --save "" --appendonly no` on a free port, or, with
  * `url`, use that Redis instead (nothing is started or flushed; its CPU time
- * is then unknown). Returns the URL, an ioredis client for the bench's own
- * readings, and `stop()`; the server is killed on exit, Ctrl-C or a crash.
+ * is then unknown). `args` are added to the redis-server command line (e.g.
+ * `["--hash-max-listpack-value", "256"]`). Returns the URL, an ioredis client
+ * for the bench's own readings, and `stop()`; the server is killed on exit,
+ * Ctrl-C or a crash.
  */
-export async function startRedis({ url = "" } = {}) {
+export async function startRedis({ url = "", args: extra = [] } = {}) {
   if (url) {
     const client = await connect(url);
     return {
@@ -30,7 +32,7 @@ export async function startRedis({ url = "" } = {}) {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "tessera-bench-redis-"));
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
-  const child = spawn("redis-server", [...args, "--dir", dir], {
+  const child = spawn("redis-server", [...args, "--dir", dir, ...extra], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
