@@ -17,6 +17,23 @@ export function sessionCsrfToken(csrfSecret: string): string {
   return hmac(Buffer.from(csrfSecret, "base64url"), LABEL);
 }
 
+/** Tokens of session records held in memory (the session cache reuses one record for a while). */
+const tokensOfSessions = new WeakMap<object, string>();
+
+/**
+ * `sessionCsrfToken` of a session record, computed once per record object:
+ * the routes that print the token (pages, `GET /api/v1/session`) otherwise pay
+ * an HMAC on every request for the same value.
+ */
+export function csrfTokenOf(session: { readonly csrfSecret: string }): string {
+  let token = tokensOfSessions.get(session);
+  if (token === undefined) {
+    token = sessionCsrfToken(session.csrfSecret);
+    tokensOfSessions.set(session, token);
+  }
+  return token;
+}
+
 export function verifySessionCsrfToken(csrfSecret: string, presented: string | undefined): boolean {
   return presented !== undefined && safeEqual(sessionCsrfToken(csrfSecret), presented);
 }

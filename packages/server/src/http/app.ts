@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyRequest,
 } from "fastify";
 import type { TrustProxy } from "../config/schema.js";
+import { type Logger, lazyRequestLogger } from "../observability/logger.js";
 import { TesseraError } from "../shared/errors.js";
 import { adminAuditRoutes } from "./api/admin-audit-routes.js";
 import { adminUserApiRoutes } from "./api/admin-user-routes.js";
@@ -74,6 +75,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    childLoggerFactory: (logger, bindings, options) =>
+      lazyRequestLogger(logger as Logger, bindings, options) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     trustProxy: trustProxyOption(config.trustProxy),
     // Slowloris bounds: whole request within 30 s, idle keep-alive within 5 s.

@@ -1,4 +1,10 @@
-import { type Logger, type LoggerOptions, pino } from "pino";
+import {
+  type Bindings,
+  type ChildLoggerOptions,
+  type Logger,
+  type LoggerOptions,
+  pino,
+} from "pino";
 
 /**
  * Field names that hold a credential wherever they appear: request bodies
@@ -65,6 +71,81 @@ export function loggerOptions(level: string): LoggerOptions {
 /** A pino JSON logger (to stdout unless a destination is given). */
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
+}
+
+type Level = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+
+/**
+ * A request's logger that becomes a real pino child only when the request
+ * logs at an enabled level. Fastify makes one child per request to bind its
+ * `reqId`, and pino runs a child's bindings through the redactor: about 8 µs
+ * per request (bench/README.md), paid even at LOG_LEVEL=warn by requests that
+ * write nothing. Output is unchanged: the first line logged creates the
+ * child with the same bindings, so redaction applies exactly as before.
+ */
+class LazyChildLogger {
+  #child: Logger | null = null;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildLoggerOptions,
+  ) {}
+
+  private get real(): Logger {
+    this.#child ??= this.parent.child(this.bindings, this.options);
+    return this.#child;
+  }
+
+  get level(): string {
+    return (this.#child ?? this.parent).level;
+  }
+
+  set level(level: string) {
+    this.real.level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return (this.#child ?? this.parent).isLevelEnabled(level);
+  }
+
+  private write(level: Level, args: unknown[]): void {
+    if (!this.isLevelEnabled(level)) return;
+    (this.real[level] as (...a: unknown[]) => void)(...args);
+  }
+
+  fatal(...args: unknown[]): void {
+    this.write("fatal", args);
+  }
+  error(...args: unknown[]): void {
+    this.write("error", args);
+  }
+  warn(...args: unknown[]): void {
+    this.write("warn", args);
+  }
+  info(...args: unknown[]): void {
+    this.write("info", args);
+  }
+  debug(...args: unknown[]): void {
+    this.write("debug", args);
+  }
+  trace(...args: unknown[]): void {
+    this.write("trace", args);
+  }
+  silent(): void {}
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): Logger {
+    return this.real.child(bindings, options);
+  }
+}
+
+/** Fastify's `childLoggerFactory`: per-request loggers made on first use (see LazyChildLogger). */
+export function lazyRequestLogger(
+  logger: Logger,
+  bindings: Bindings,
+  options: ChildLoggerOptions,
+): Logger {
+  return new LazyChildLogger(logger, bindings, options) as unknown as Logger;
 }
 
 export type { Logger };

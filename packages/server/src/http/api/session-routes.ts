@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { sessionCsrfToken } from "../../csrf/csrf-tokens.js";
+import { csrfTokenOf } from "../../csrf/csrf-tokens.js";
 import { TesseraError } from "../../shared/errors.js";
 import { requestContext } from "../request-context.js";
 import type { RouteContext } from "../route-context.js";
@@ -90,7 +90,7 @@ export function sessionApiRoutes(app: FastifyInstance, ctx: RouteContext): void 
         amr: session.amr,
         // For same-origin scripts that call cookie-authenticated unsafe endpoints
         // (x-csrf-token). Other origins cannot read this response.
-        csrfToken: sessionCsrfToken(session.csrfSecret),
+        csrfToken: csrfTokenOf(session),
       };
     },
   );

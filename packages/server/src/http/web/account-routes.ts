@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { changePassword } from "../../accounts/change-password.js";
-import { sessionCsrfToken } from "../../csrf/csrf-tokens.js";
+import { csrfTokenOf } from "../../csrf/csrf-tokens.js";
 import { revokeUserAccess } from "../../revocation/revoke-user-access.js";
 import { TesseraError } from "../../shared/errors.js";
 import { clearSessionCookie, setSessionCookie } from "../cookies.js";
@@ -50,7 +50,7 @@ export function accountRoutes(app: FastifyInstance, ctx: RouteContext): void {
       user: auth.user,
       current: auth.session,
       sessions: list,
-      csrfToken: sessionCsrfToken(auth.session.csrfSecret),
+      csrfToken: csrfTokenOf(auth.session),
       now: clock.now(),
       notice: extra.notice,
       error: extra.error,

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
+  csrfTokenOf,
   preSessionCsrfToken,
   sessionCsrfToken,
   verifyPreSessionCsrfToken,
@@ -40,6 +41,19 @@ describe("session CSRF tokens", () => {
     expect(verifySessionCsrfToken(csrfSecret, `${token}A`)).toBe(false);
     const flipped = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
     expect(verifySessionCsrfToken(csrfSecret, flipped)).toBe(false);
+  });
+});
+
+describe("csrfTokenOf (memoised per session record)", () => {
+  it("equals sessionCsrfToken of the record's secret, each record its own", () => {
+    const a = { csrfSecret: randomBytes(32).toString("base64url") };
+    const b = { csrfSecret: randomBytes(32).toString("base64url") };
+    expect(csrfTokenOf(a)).toBe(sessionCsrfToken(a.csrfSecret));
+    expect(csrfTokenOf(a)).toBe(csrfTokenOf(a));
+    expect(csrfTokenOf(b)).toBe(sessionCsrfToken(b.csrfSecret));
+    expect(csrfTokenOf(b)).not.toBe(csrfTokenOf(a));
+    // A new record (a rotated session) gets the token of its own secret.
+    expect(csrfTokenOf({ csrfSecret: b.csrfSecret })).toBe(csrfTokenOf(b));
   });
 });
 

@@ -1,9 +1,9 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../../../src/observability/logger.js";
+import { createLogger, lazyRequestLogger } from "../../../src/observability/logger.js";
 
 /** A logger writing to memory, and everything it wrote so far. */
-function capture() {
+function capture(level = "trace") {
   let text = "";
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -11,7 +11,7 @@ function capture() {
       done();
     },
   });
-  return { logger: createLogger("trace", stream), text: () => text };
+  return { logger: createLogger(level, stream), text: () => text };
 }
 
 const SECRET = "s3cr3t-value-that-must-not-leak";
@@ -70,5 +70,59 @@ describe("logger redaction", () => {
       sid: "public-session-id",
       code: "csrf_failed",
     });
+  });
+});
+
+describe("per-request loggers (lazyRequestLogger)", () => {
+  function counted(level: string) {
+    const { logger, text } = capture(level);
+    let children = 0;
+    const child = logger.child.bind(logger);
+    logger.child = ((...args: Parameters<typeof child>) => {
+      children += 1;
+      return child(...args);
+    }) as typeof logger.child;
+    return { logger, text, children: () => children };
+  }
+
+  it("makes no pino child for a request that logs below the level", () => {
+    const { logger, text, children } = counted("warn");
+    const log = lazyRequestLogger(logger, { reqId: "r-1" }, {});
+    log.info({ req: { id: "r-1" } }, "incoming request");
+    log.debug("details");
+    expect(log.isLevelEnabled("info")).toBe(false);
+    expect(log.level).toBe("warn");
+    expect(children()).toBe(0);
+    expect(text()).toBe("");
+  });
+
+  it("writes enabled lines with the request's bindings, through one child, redacted", () => {
+    const { logger, text, children } = counted("info");
+    const log = lazyRequestLogger(logger, { reqId: "r-2" }, {});
+    log.info({ body: { password: SECRET } }, "first");
+    log.warn("second");
+    log.error(new Error("third"), "third");
+    expect(children()).toBe(1);
+    const lines = text()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.reqId, l.msg])).toEqual([
+      ["r-2", "first"],
+      ["r-2", "second"],
+      ["r-2", "third"],
+    ]);
+    expect(text()).not.toContain(SECRET);
+    expect(lines[0].body.password).toBe("[redacted]");
+  });
+
+  it("a level set on the request's logger applies to it alone", () => {
+    const { logger, text } = counted("warn");
+    const log = lazyRequestLogger(logger, { reqId: "r-3" }, {});
+    log.level = "debug";
+    log.debug("now visible");
+    logger.debug("parent still quiet");
+    expect(text()).toContain("now visible");
+    expect(text()).not.toContain("parent still quiet");
   });
 });
