@@ -122,7 +122,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       url,
     }),
   });
-  await app.register(fastifyCookie);
+  // Serialising only: routes read the one cookie they need from the raw
+  // header (cookies.ts, which also refuses duplicates), so the plugin's
+  // parse of every request's Cookie header would be wasted work.
+  await app.register(fastifyCookie, { hook: false });
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT });
 
   const auth = createSessionResolver(deps);

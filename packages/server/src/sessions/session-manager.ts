@@ -52,7 +52,7 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
  * expiry, sliding renewal at most once a minute, rotation on privilege change.
  */
 export class SessionManager {
-  /** Validated sessions by token hash. */
+  /** Validated sessions by cookie value (this process's memory only). */
   private readonly cache: TtlCache<string, Session>;
 
   constructor(private readonly deps: Deps) {
@@ -154,11 +154,13 @@ export class SessionManager {
    */
   async validate(token: string, use?: RequestContext): Promise<Session | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
-    const hash = sha256(token);
-    const session = this.cache.get(hash) ?? (await this.deps.store.findSessionByTokenHash(hash));
+    // The memory cache is keyed by the cookie value itself, so a hit costs no
+    // hash; only the store, which may be copied or dumped, keys by SHA-256.
+    const cached = this.cache.get(token);
+    const session = cached ?? (await this.deps.store.findSessionByTokenHash(sha256(token)));
     const now = this.deps.clock.now();
     if (!session || !isLive(session, now)) {
-      this.cache.delete(hash);
+      this.cache.delete(token);
       if (session && session.revokedAt !== null && use) {
         await this.deps.reportRevokedUse?.({
           kind: "session",
@@ -173,7 +175,9 @@ export class SessionManager {
       return null;
     }
     if (now - session.lastSeenAt < TOUCH_INTERVAL_MS) {
-      this.cache.set(hash, session);
+      // Only what was just read from the store starts a cache period: a hit
+      // must not extend it, or a busy session would never be read again.
+      if (!cached) this.cache.set(token, session);
       return session;
     }
     const idleExpiresAt = Math.min(
@@ -182,7 +186,7 @@ export class SessionManager {
     );
     await this.deps.store.touchSession(session.id, now, idleExpiresAt);
     const touched = { ...session, lastSeenAt: now, idleExpiresAt };
-    this.cache.set(hash, touched);
+    this.cache.set(token, touched);
     return touched;
   }
 

@@ -309,6 +309,24 @@ describe("SessionManager", () => {
     });
   });
 
+  it("reads the store again once the cache period ends, however busy the session", async () => {
+    const cached = new SessionManager({
+      store,
+      clock,
+      random: cryptoRandom,
+      policy,
+      cacheTtlMs: 1000,
+    });
+    const { token } = await cached.start("u1", ctx, ["pwd"]);
+    const before = count("findSessionByTokenHash");
+    // A request every 100 ms for 3 s: hits must not keep the entry alive.
+    for (let i = 0; i < 30; i++) {
+      expect(await cached.validate(token)).not.toBeNull();
+      clock.advance(100);
+    }
+    expect(count("findSessionByTokenHash") - before).toBe(3);
+  });
+
   describe("forget (a revocation heard from another instance)", () => {
     // Two managers on one store stand for two instances, each with its cache.
     const cached = () =>
