@@ -46,7 +46,7 @@ const options = parseArgs(process.argv.slice(2), {
   warmup: 2,
   profile: false,
   backends: "sqlite",
-  "database-url":
+  databaseUrl:
     process.env.TESSERA_BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
 });
 const BACKENDS = String(options.backends).split(",");
@@ -157,7 +157,7 @@ async function measure(server, client, state, key, duration) {
 }
 
 async function open(backend, nodeArgs = []) {
-  const db = backend === "postgres" ? await freshPostgresDatabase(options["database-url"]) : null;
+  const db = backend === "postgres" ? await freshPostgresDatabase(options.databaseUrl) : null;
   const server = await startServer({
     nodeArgs,
     env: db ? { TESSERA_DATABASE_URL: db.url } : {},
