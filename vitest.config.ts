@@ -1,6 +1,11 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // Tests run the SDK from its sources, as they do the server's.
+  resolve: {
+    alias: { "@tessera/sdk": fileURLToPath(new URL("packages/sdk/src/index.ts", import.meta.url)) },
+  },
   test: {
     // PostgreSQL, Redis and a Redis Cluster for the store suites (started once per run).
     globalSetup: ["packages/server/test/global-setup.ts"],

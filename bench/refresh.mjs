@@ -241,7 +241,9 @@ function report({ backend, samples }) {
 
 /** PostgreSQL's rotations/s against SQLite's, round by round (same client, same run). */
 function reportBackends(results) {
-  const [sqlite, postgres] = ["sqlite", "postgres"].map((b) => results.find((r) => r.backend === b));
+  const [sqlite, postgres] = ["sqlite", "postgres"].map((b) =>
+    results.find((r) => r.backend === b),
+  );
   if (!sqlite || !postgres) return;
   const ratios = postgres.samples.rotate.map((m, i) => m.rps / sqlite.samples.rotate[i].rps);
   console.log(

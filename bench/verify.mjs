@@ -52,7 +52,7 @@ const FRESH_TARGET = 0.95;
 const dist = (path) => import(pathToFileURL(join(ROOT, "packages/server/dist", path)).href);
 const { loadConfig } = await dist("config/load-config.js");
 const { createTessera } = await dist("tessera.js");
-const { checkCompactJws, verifyAccessToken } = await dist("tokens/verify-access-token.js");
+const { checkCompactJws, verifyAccessToken } = await import("../packages/sdk/dist/index.js");
 const { TokenService } = await dist("tokens/token-service.js");
 const { VerifiedTokenCache } = await dist("tokens/verified-token-cache.js");
 

@@ -1,7 +1,7 @@
+import type { AccessTokenClaims } from "@tessera/sdk";
 import type { FastifyRequest } from "fastify";
 import type { User } from "../accounts/user.js";
 import { TesseraError } from "../shared/errors.js";
-import type { AccessTokenClaims } from "../tokens/access-token-claims.js";
 import type { AppDeps } from "./app-deps.js";
 import type { SessionResolver } from "./request-auth.js";
 import { requestContext } from "./request-context.js";

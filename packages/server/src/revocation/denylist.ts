@@ -1,4 +1,4 @@
-import type { AccessTokenClaims } from "../tokens/access-token-claims.js";
+import type { AccessTokenClaims } from "@tessera/sdk";
 
 /** One revocation as it travels: what is revoked and until when it matters. */
 export interface RevocationEntry {

@@ -1,3 +1,5 @@
+import type { AccessTokenClaims } from "@tessera/sdk";
+import { type KeyResolver, verifyAccessTokenWithKid } from "@tessera/sdk";
 import { SignJWT } from "jose";
 import type { RevokedUse } from "../audit/detection/revoked-use.js";
 import type { AuditEventInput } from "../audit/events.js";
@@ -9,11 +11,9 @@ import type { Clock } from "../shared/clock.js";
 import { sha256 } from "../shared/digest.js";
 import { TesseraError } from "../shared/errors.js";
 import { type Random, randomToken } from "../shared/random.js";
-import type { AccessTokenClaims } from "./access-token-claims.js";
 import type { Grant, GrantStore } from "./grant.js";
 import { deriveChildToken, newRefreshToken, REFRESH_TOKEN_PATTERN } from "./refresh-token.js";
 import type { VerifiedTokenCache } from "./verified-token-cache.js";
-import { type KeyResolver, verifyAccessTokenWithKid } from "./verify-access-token.js";
 
 export interface TokenPolicy {
   readonly issuer: string;

@@ -1,4 +1,4 @@
-import type { AccessTokenClaims } from "./access-token-claims.js";
+import type { AccessTokenClaims } from "@tessera/sdk";
 
 export interface CachedToken {
   readonly claims: AccessTokenClaims;

@@ -7,6 +7,7 @@ import {
 } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
+import { InvalidTokenError, verifyAccessToken } from "@tessera/sdk";
 import {
   type CompactJWSHeaderParameters,
   CompactSign,
@@ -20,7 +21,6 @@ import {
 } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Signer } from "../../src/keys/key-manager.js";
-import { InvalidTokenError, verifyAccessToken } from "../../src/tokens/verify-access-token.js";
 import { createUser, type Harness, makeHarness, PASSWORD } from "../http/harness.js";
 
 /**

@@ -8,15 +8,15 @@ import {
 } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { compactVerify, errors, importJWK, type JWK } from "jose";
-import { describe, expect, it } from "vitest";
 import {
   checkCompactJws,
   InvalidTokenError,
   type KeyResolver,
   type VerificationKey,
   verifyAccessToken,
-} from "../../src/tokens/verify-access-token.js";
+} from "@tessera/sdk";
+import { compactVerify, errors, importJWK, type JWK } from "jose";
+import { describe, expect, it } from "vitest";
 
 /**
  * Project Wycheproof vectors (C2SP/wycheproof, Apache 2.0) against the token

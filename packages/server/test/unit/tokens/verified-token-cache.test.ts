@@ -1,5 +1,5 @@
+import type { AccessTokenClaims } from "@tessera/sdk";
 import { describe, expect, it } from "vitest";
-import type { AccessTokenClaims } from "../../../src/tokens/access-token-claims.js";
 import { VerifiedTokenCache } from "../../../src/tokens/verified-token-cache.js";
 
 const T = Date.UTC(2026, 0, 1);

@@ -9,8 +9,9 @@ import {
 import type { AccessTokenClaims } from "./access-token-claims.js";
 
 /**
- * The one verifier of Tessera access tokens, used by the server and (later)
- * the SDK. It depends on `jose` only.
+ * The one verifier of Tessera access tokens: the rules every check applies,
+ * used by the server itself and by `createVerifier` in other apps. It depends
+ * on `jose` only.
  */
 
 /** Tokens over this size are refused before any parsing. */

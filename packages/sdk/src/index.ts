@@ -1,0 +1,16 @@
+/**
+ * @tessera/sdk: verify what Tessera issues, in the apps beside it.
+ *
+ * @packageDocumentation
+ */
+export type { AccessTokenClaims } from "./access-token-claims.js";
+export {
+  checkCompactJws,
+  InvalidTokenError,
+  type KeyResolver,
+  MAX_TOKEN_BYTES,
+  type VerificationKey,
+  type VerifyOptions,
+  verifyAccessToken,
+  verifyAccessTokenWithKid,
+} from "./verify-access-token.js";
