@@ -5,6 +5,15 @@
  */
 export type { AccessTokenClaims } from "./access-token-claims.js";
 export {
+  type Auth,
+  type MiddlewareOptions,
+  type SessionInfo,
+  type SessionVerifier,
+  type TokenRefusal,
+  TokenVerificationError,
+  type TokenVerifier,
+} from "./types.js";
+export {
   checkCompactJws,
   InvalidTokenError,
   type KeyResolver,
