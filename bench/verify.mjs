@@ -172,7 +172,7 @@ async function prepare(alg) {
     typ: "at+jwt",
     requiredClaims: ["exp", "iat", "jti", "sub"],
     clockTolerance: config.clockLeeway,
-    maxTokenAge: "1 day",
+    maxTokenAge: 86_400,
     currentDate: new Date(),
   });
   // The same TokenService wiring as createTessera, except a one-entry cache:

@@ -164,8 +164,9 @@ export async function verifyAccessTokenWithKid(
       typ: "at+jwt",
       requiredClaims: ["exp", "iat", "jti", "sub"],
       clockTolerance,
-      // A generous age bound whose real job is refusing an `iat` in the future.
-      maxTokenAge: "1 day",
+      // A generous age bound whose real job is refusing an `iat` in the future
+      // (in seconds: a string would be parsed again on every call).
+      maxTokenAge: 86_400,
       currentDate: new Date(now()),
     }));
   } catch (error) {
