@@ -260,9 +260,11 @@ export function isPageRequest(method: string, accept: string | undefined): boole
  * protocol-relative URL (an open redirect).
  */
 export function returnTo(target: string): string {
+  // Collapse first: parsed as is, "//evil.example/x" would lose its host to the URL parser.
+  const path = /^[/\\]/.test(target) ? `/${target.replace(/^[/\\]+/, "")}` : target;
   let url: URL;
   try {
-    url = new URL(target, "http://return-to.invalid");
+    url = new URL(path, "http://return-to.invalid");
   } catch {
     return "/";
   }
