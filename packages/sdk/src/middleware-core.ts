@@ -138,61 +138,96 @@ function sessionAuth(session: SessionInfo): Auth {
   });
 }
 
+const REFUSED_TOKEN: AuthOutcome = Object.freeze({
+  auth: null,
+  presented: "authorization",
+  bearerError: "invalid_token",
+  unavailable: undefined,
+});
+const MALFORMED_BEARER: AuthOutcome = Object.freeze({
+  auth: null,
+  presented: "authorization",
+  bearerError: "invalid_request",
+  unavailable: undefined,
+});
+const OTHER_SCHEME: AuthOutcome = Object.freeze({
+  auth: null,
+  presented: "authorization",
+  bearerError: null,
+  unavailable: undefined,
+});
+const NO_SESSION: AuthOutcome = Object.freeze({
+  auth: null,
+  presented: "cookie",
+  bearerError: null,
+  unavailable: undefined,
+});
+
+// A verifier with a cache hands back the same claims object for a token it
+// has seen: its Auth is built once, not on every request.
+const authOfClaims = new WeakMap<AccessTokenClaims, AuthOutcome>();
+
+function tokenOutcome(claims: AccessTokenClaims): AuthOutcome {
+  let outcome = authOfClaims.get(claims);
+  if (!outcome) {
+    outcome = Object.freeze({
+      auth: tokenAuth(claims),
+      presented: "authorization",
+      bearerError: null,
+      unavailable: undefined,
+    });
+    authOfClaims.set(claims, outcome);
+  }
+  return outcome;
+}
+
+function tokenFailure(error: unknown): AuthOutcome {
+  if (error instanceof TokenVerificationError) return REFUSED_TOKEN;
+  return { auth: null, presented: "authorization", bearerError: null, unavailable: error };
+}
+
+function sessionOutcome(session: SessionInfo | null): AuthOutcome {
+  if (!session) return NO_SESSION;
+  return {
+    auth: sessionAuth(session),
+    presented: "cookie",
+    bearerError: null,
+    unavailable: undefined,
+  };
+}
+
+function sessionFailure(error: unknown): AuthOutcome {
+  return { auth: null, presented: "cookie", bearerError: null, unavailable: error };
+}
+
 /**
  * Authenticate one request from its `Authorization` and `Cookie` headers.
  * An `Authorization` header decides alone: a refused one is never rescued by
  * a valid cookie (RFC 6750 §2.1; a page's cookie must not lend authority to a
  * request that named another credential). Never rejects: a verifier failure
- * that is not a refusal comes back as `unavailable`.
+ * that is not a refusal comes back as `unavailable`. (Plain promise chains,
+ * not async/await: this runs on every request.)
  */
-export async function authenticate(
+export function authenticate(
   authorization: string | undefined,
   cookie: string | undefined,
   options: ResolvedOptions,
 ): Promise<AuthOutcome> {
-  if (authorization !== undefined) {
-    const match = BEARER.exec(authorization);
-    if (!match) {
-      const bearerError = SCHEME.test(authorization) ? "invalid_request" : null;
-      return { auth: null, presented: "authorization", bearerError, unavailable: undefined };
-    }
-    if (!options.tokens)
-      return {
-        auth: null,
-        presented: "authorization",
-        bearerError: "invalid_token",
-        unavailable: undefined,
-      };
-    try {
-      const claims = await options.tokens.verify(match[1] as string);
-      return {
-        auth: tokenAuth(claims),
-        presented: "authorization",
-        bearerError: null,
-        unavailable: undefined,
-      };
-    } catch (error) {
-      if (error instanceof TokenVerificationError)
-        return {
-          auth: null,
-          presented: "authorization",
-          bearerError: "invalid_token",
-          unavailable: undefined,
-        };
-      return { auth: null, presented: "authorization", bearerError: null, unavailable: error };
-    }
-  }
-  if (cookie === undefined || cookie === "" || !options.sessions) return NOTHING;
   try {
-    const session = await options.sessions.verify(cookie);
-    return {
-      auth: session ? sessionAuth(session) : null,
-      presented: "cookie",
-      bearerError: null,
-      unavailable: undefined,
-    };
+    if (authorization !== undefined) {
+      const match = BEARER.exec(authorization);
+      if (!match)
+        return Promise.resolve(SCHEME.test(authorization) ? MALFORMED_BEARER : OTHER_SCHEME);
+      if (!options.tokens) return Promise.resolve(REFUSED_TOKEN);
+      return options.tokens.verify(match[1] as string).then(tokenOutcome, tokenFailure);
+    }
+    if (cookie === undefined || cookie === "" || !options.sessions) return Promise.resolve(NOTHING);
+    return options.sessions.verify(cookie).then(sessionOutcome, sessionFailure);
   } catch (error) {
-    return { auth: null, presented: "cookie", bearerError: null, unavailable: error };
+    // A verifier that throws instead of rejecting.
+    return Promise.resolve(
+      authorization !== undefined ? tokenFailure(error) : sessionFailure(error),
+    );
   }
 }
 
