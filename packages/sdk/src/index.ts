@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export type { AccessTokenClaims } from "./access-token-claims.js";
+export { Denylist, type RevocationEntry } from "./denylist.js";
 export {
   type Auth,
   type MiddlewareOptions,
