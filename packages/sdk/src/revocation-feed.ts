@@ -77,6 +77,7 @@ export class RevocationFeed {
   private pollAgain = false;
   private redisState: "off" | "connecting" | "subscribed" = "off";
   private unsubscribe: (() => void) | null = null;
+  private redisErrorLogged = false;
   private readonly startedAt: number;
   private readonly authorization: string;
   private readonly url: string;
@@ -237,11 +238,17 @@ export class RevocationFeed {
       },
       onSubscribed: () => {
         this.redisState = "subscribed";
+        this.redisErrorLogged = false;
         this.pollNow();
       },
       onError: (error) => {
         this.redisState = "connecting";
-        this.options.logger.warn(`revocation announcements (Redis): ${describe(error)}`);
+        // Once per outage: ioredis reports every reconnection attempt.
+        if (this.redisErrorLogged) return;
+        this.redisErrorLogged = true;
+        this.options.logger.warn(
+          `revocation announcements (Redis): ${describe(error)}; polling the feed meanwhile`,
+        );
       },
     })
       .then((unsubscribe) => {
