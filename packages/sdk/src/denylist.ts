@@ -24,6 +24,7 @@ export class Denylist {
   private readonly jtis = new Map<string, number>();
   private readonly users = new Map<string, { before: number; until: number }>();
 
+  /** Record a revocation; a repeated entry keeps the latest cut-off and the longest life. */
   add(entry: RevocationEntry): void {
     if (entry.kind === "sid")
       this.sids.set(entry.value, Math.max(entry.until, this.sids.get(entry.value) ?? 0));
@@ -50,6 +51,7 @@ export class Denylist {
     for (const [key, entry] of this.users) if (entry.until <= now) this.users.delete(key);
   }
 
+  /** Live entries, all kinds together (for metrics). */
   get size(): number {
     return this.sids.size + this.jtis.size + this.users.size;
   }
