@@ -1,6 +1,6 @@
+import type { RevocationEntry } from "@tessera/sdk";
 import type { AuditEventInput } from "../audit/events.js";
 import type { Clock } from "../shared/clock.js";
-import type { RevocationEntry } from "./denylist.js";
 import type { RevocationBus } from "./revocation-bus.js";
 import type { LoggedRevocation, RevocationLog } from "./revocation-log.js";
 import type { RevocationNotifier } from "./revocation-notifier.js";

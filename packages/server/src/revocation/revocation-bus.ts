@@ -1,5 +1,5 @@
+import type { RevocationEntry } from "@tessera/sdk";
 import type { AuditEventInput } from "../audit/events.js";
-import type { RevocationEntry } from "./denylist.js";
 
 /**
  * Spreads revocations to every verifier. In process on the embedded default

@@ -1,5 +1,5 @@
+import type { RevocationEntry } from "@tessera/sdk";
 import type { AuditEventInput } from "../audit/events.js";
-import type { RevocationEntry } from "./denylist.js";
 
 /** A revocation as the durable log keeps it: with its position and birth time. */
 export interface LoggedRevocation extends RevocationEntry {

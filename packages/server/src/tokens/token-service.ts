@@ -1,11 +1,10 @@
-import type { AccessTokenClaims } from "@tessera/sdk";
+import type { AccessTokenClaims, Denylist } from "@tessera/sdk";
 import { type KeyResolver, verifyAccessTokenWithKid } from "@tessera/sdk";
 import { SignJWT } from "jose";
 import type { RevokedUse } from "../audit/detection/revoked-use.js";
 import type { AuditEventInput } from "../audit/events.js";
 import { newEvent, type RequestContext } from "../audit/new-event.js";
 import type { Signer } from "../keys/key-manager.js";
-import type { Denylist } from "../revocation/denylist.js";
 import type { RevocationBus } from "../revocation/revocation-bus.js";
 import type { Clock } from "../shared/clock.js";
 import { sha256 } from "../shared/digest.js";

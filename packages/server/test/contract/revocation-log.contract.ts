@@ -1,5 +1,5 @@
+import type { RevocationEntry } from "@tessera/sdk";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { RevocationEntry } from "../../src/revocation/denylist.js";
 import { MINUTE, makeEvent, randomId, T0 } from "../helpers/fixtures.js";
 import { expectNotRecorded, expectRecorded } from "./audit-assertions.js";
 import type { ContractStores, MakeStores } from "./contract-stores.js";

@@ -1,5 +1,5 @@
+import type { RevocationEntry } from "@tessera/sdk";
 import type { AuditEventInput } from "../../audit/events.js";
-import type { RevocationEntry } from "../../revocation/denylist.js";
 import type { LoggedRevocation, RevocationLog } from "../../revocation/revocation-log.js";
 import { writeAudit } from "./postgres-audit-log.js";
 import type { PostgresDatabase } from "./postgres-database.js";

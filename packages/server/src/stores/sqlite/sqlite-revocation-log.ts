@@ -1,5 +1,5 @@
+import type { RevocationEntry } from "@tessera/sdk";
 import type { AuditEventInput } from "../../audit/events.js";
-import type { RevocationEntry } from "../../revocation/denylist.js";
 import type { LoggedRevocation, RevocationLog } from "../../revocation/revocation-log.js";
 import type { SqliteDatabase } from "./open-database.js";
 import { auditWriter } from "./sqlite-audit-log.js";

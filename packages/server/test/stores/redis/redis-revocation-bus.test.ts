@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { RevocationEntry } from "@tessera/sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { RevocationEntry } from "../../../src/revocation/denylist.js";
 import { LoggedRevocationBus } from "../../../src/revocation/logged-revocation-bus.js";
 import { systemClock } from "../../../src/shared/clock.js";
 import { createRedisStores, type RedisStores } from "../../../src/stores/redis/redis-stores.js";

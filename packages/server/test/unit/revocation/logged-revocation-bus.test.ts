@@ -1,6 +1,6 @@
 import { join } from "node:path";
+import { Denylist, type RevocationEntry } from "@tessera/sdk";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { Denylist, type RevocationEntry } from "../../../src/revocation/denylist.js";
 import { LoggedRevocationBus } from "../../../src/revocation/logged-revocation-bus.js";
 import { ManualClock } from "../../../src/shared/clock.js";
 import { createSqliteStores } from "../../../src/stores/sqlite/sqlite-stores.js";
