@@ -6,14 +6,18 @@
 //   GET /open        no middleware (the same route unprotected)
 //
 // Env: PORT, HOST, BENCH_ISSUER (the tokens' `iss` and `aud`), BENCH_TESSERA_URL
-// (where the JWKS is fetched).
+// (where Tessera is reached).
+import { createVerifier } from "@tessera/sdk";
 import { requireAuth, tessera } from "@tessera/sdk/express";
 import express from "express";
-import { cachedTokenVerifier } from "./sdk-interim-verifier.mjs";
 
-const tokens = cachedTokenVerifier({
+// The SDK's verifier as an app would run it (its verified-token cache on),
+// without a client: no revocation feed to poll during the measurement.
+const tokens = createVerifier({
   issuer: process.env.BENCH_ISSUER,
-  tesseraUrl: process.env.BENCH_TESSERA_URL,
+  audience: process.env.BENCH_ISSUER,
+  url: process.env.BENCH_TESSERA_URL,
+  logger: { warn: () => {}, error: (message) => console.error(message) },
 });
 
 // A user id's length, so both routes answer the same number of bytes.

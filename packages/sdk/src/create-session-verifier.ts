@@ -8,6 +8,8 @@ import type { SessionInfo, SessionVerifier } from "./types.js";
 export interface SessionVerifierOptions {
   /** Tessera's base URL (its issuer), e.g. `https://example.com` when it shares your origin. */
   readonly issuer: string;
+  /** Where this app reaches Tessera when not at the issuer's address; default: the issuer. */
+  readonly url?: string;
   /** How long an answer is reused (ms, default 1000; never past the session's expiry). */
   readonly cacheTtlMs?: number;
   /** Sessions cached at most (default 10 000). */
@@ -45,6 +47,7 @@ interface Cached {
  */
 export function createSessionVerifier(options: SessionVerifierOptions): SessionVerifier {
   const issuer = checkIssuer(options.issuer);
+  const base = options.url === undefined ? issuer : checkIssuer(options.url, "url");
   const ttl = options.cacheTtlMs ?? 1000;
   const maxEntries = options.cacheSize ?? 10_000;
   if (!(Number.isFinite(ttl) && ttl >= 0))
@@ -53,7 +56,7 @@ export function createSessionVerifier(options: SessionVerifierOptions): SessionV
     throw new TypeError("createSessionVerifier: cacheSize must be an integer ≥ 0");
   const cookieName = options.cookieName ?? DEFAULT_COOKIE;
   const fetchFn = options.fetch ?? globalThis.fetch;
-  const url = `${issuer}/api/v1/session`;
+  const url = `${base}/api/v1/session`;
   const cache = new Map<string, Cached>();
 
   const evict = (match: (info: SessionInfo) => boolean) => {

@@ -22,6 +22,12 @@ import {
 export interface VerifierOptions {
   /** Tessera's issuer (`TESSERA_ISSUER`), e.g. `https://auth.example.com`: its base URL too. */
   readonly issuer: string;
+  /**
+   * Where this app reaches Tessera when not at the issuer's address (an
+   * internal URL, e.g. `http://tessera.internal:3000`); default: the issuer.
+   * Tokens must still carry the issuer as `iss`.
+   */
+  readonly url?: string;
   /** The audience your API expects in `aud` (`TESSERA_AUDIENCE`). */
   readonly audience: string | readonly string[];
   /**
@@ -96,6 +102,7 @@ const NOT_FOLLOWING: RevocationStatus = {
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const issuer = checkIssuer(options.issuer);
+  const baseUrl = options.url === undefined ? issuer : checkIssuer(options.url, "url");
   const problems = checkOptions(options);
   if (problems.length > 0) throw new TypeError(`createVerifier: ${problems.join("; ")}`);
   const fetchFn = options.fetch ?? globalThis.fetch;
@@ -112,6 +119,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
 
   const keys = new RemoteKeySet({
     issuer,
+    baseUrl,
     fetch: fetchFn,
     logger,
     now,
@@ -133,7 +141,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
   const feed = options.client
     ? new RevocationFeed({
-        issuer,
+        baseUrl,
         client: options.client,
         fetch: fetchFn,
         logger,

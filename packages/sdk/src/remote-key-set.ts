@@ -43,6 +43,8 @@ export class RemoteKeySet {
   constructor(
     private readonly options: {
       readonly issuer: string;
+      /** Where Tessera is reached (the issuer, or an internal address). */
+      readonly baseUrl: string;
       readonly fetch: FetchLike;
       readonly logger: SdkLogger;
       readonly onWithdrawn: (kids: readonly string[]) => void;
@@ -138,7 +140,8 @@ export class RemoteKeySet {
 
   /** RFC 8414: the metadata names the JWKS, and must name our issuer (§3.3). */
   private async discover(): Promise<string> {
-    const url = `${this.options.issuer}/.well-known/oauth-authorization-server`;
+    const { issuer, baseUrl } = this.options;
+    const url = `${baseUrl}/.well-known/oauth-authorization-server`;
     const { status, body } = await fetchJson(this.options.fetch, url);
     if (status !== 200) throw new TesseraUnavailableError(`GET ${url}: ${status}`);
     const metadata = (body ?? {}) as { issuer?: unknown; jwks_uri?: unknown };
@@ -148,6 +151,9 @@ export class RemoteKeySet {
       );
     if (typeof metadata.jwks_uri !== "string" || !URL.canParse(metadata.jwks_uri))
       throw new TesseraUnavailableError(`${url} has no valid jwks_uri`);
+    // Reached at another address: Tessera's own URLs go there too.
+    if (baseUrl !== issuer && metadata.jwks_uri.startsWith(`${issuer}/`))
+      return `${baseUrl}${metadata.jwks_uri.slice(issuer.length)}`;
     return metadata.jwks_uri;
   }
 }

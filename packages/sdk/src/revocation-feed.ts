@@ -92,7 +92,8 @@ export class RevocationFeed {
 
   constructor(
     private readonly options: {
-      readonly issuer: string;
+      /** Where Tessera is reached. */
+      readonly baseUrl: string;
       readonly client: { readonly id: string; readonly secret: string };
       readonly fetch: FetchLike;
       readonly logger: SdkLogger;
@@ -101,7 +102,7 @@ export class RevocationFeed {
     } & RevocationOptions,
   ) {
     this.startedAt = options.now();
-    this.url = `${options.issuer}/api/v1/revocations`;
+    this.url = `${options.baseUrl}/api/v1/revocations`;
     // RFC 6749 §2.3.1: form-encode id and secret before Basic.
     const basic = `${encodeURIComponent(options.client.id)}:${encodeURIComponent(options.client.secret)}`;
     this.authorization = `Basic ${Buffer.from(basic).toString("base64")}`;

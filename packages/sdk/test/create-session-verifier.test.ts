@@ -62,6 +62,23 @@ describe("createSessionVerifier", () => {
     expect(info!.expiresAt.getTime()).toBeGreaterThan(Date.now());
   });
 
+  it("with `url`, asks Tessera at that address", async () => {
+    const s = await signedIn();
+    const internal = live.url.replace("127.0.0.1", "localhost");
+    const asked: string[] = [];
+    const via = createSessionVerifier({
+      issuer: live.url,
+      url: internal,
+      fetch: (input, init) => {
+        asked.push(String(input));
+        return fetch(input, init);
+      },
+    });
+    expect((await via.verify(s.cookie))?.sid).toBe(s.sid);
+    expect(asked).toEqual([`${internal}/api/v1/session`]);
+    await via.close();
+  });
+
   it("answers null without a cookie, or with a malformed one, without asking Tessera", async () => {
     const before = sessionCalls();
     expect(await sessions.verify(undefined)).toBeNull();

@@ -188,6 +188,27 @@ describe("createVerifier: discovery and verification", () => {
     expect(error).not.toBeInstanceOf(TokenVerificationError);
   });
 
+  it("with `url`, reaches Tessera there for metadata, keys and the feed, while expecting the issuer in tokens", async () => {
+    const internal = live.url.replace("127.0.0.1", "localhost");
+    const asked: string[] = [];
+    const verifier = verifierFor({
+      url: internal,
+      fetch: (input, init) => {
+        asked.push(String(input));
+        return fetch(input, init);
+      },
+    });
+    const { access_token } = await live.login(EMAIL);
+    await expect(verifier.verify(access_token)).resolves.toMatchObject({ sub: userId });
+    expect(asked.length).toBeGreaterThanOrEqual(3);
+    // The metadata names the JWKS under the issuer; it is fetched at `url` instead.
+    expect(asked.every((u) => u.startsWith(`${internal}/`))).toBe(true);
+    expect(asked).toContain(`${internal}/.well-known/jwks.json`);
+    expect(() => verifierFor({ url: "ftp://tessera.internal" })).toThrow(
+      /url must be an http\(s\) URL/,
+    );
+  });
+
   it("refuses to trust metadata that names another issuer", async () => {
     // Tessera on 127.0.0.1 reached as localhost: the metadata names a different issuer.
     const verifier = verifierFor({

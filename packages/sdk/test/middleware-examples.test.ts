@@ -135,22 +135,32 @@ describe("examples/express-app (pages on sessions, /api on tokens, Tessera on th
     expect(res.headers.get("www-authenticate")).toBe("Bearer");
   });
 
-  it("a page stops working once the user signs out at Tessera", async () => {
+  it("a page stops working within about a second once the user signs out at Tessera", async () => {
     const browser = await register("leaving@example.com");
     expect((await browser.get("/dashboard")).status).toBe(200);
     const account = await browser.get("/account");
     const cookie = cookieOf(browser);
     const out = await browser.postForm("/logout", { _csrf: formCsrf(account.body, "/logout") });
     expect(out.status).toBe(303);
-    const page = await fetch(`${origin}/dashboard`, {
-      headers: { accept: BROWSER_ACCEPT, cookie },
-      redirect: "manual",
-    });
-    expect(page.status).toBe(303);
-    expect(page.headers.get("location")).toBe("/login?return_to=%2Fdashboard");
+    // The app may reuse Tessera's answer for up to its session cache (1 s).
+    const start = performance.now();
+    for (;;) {
+      const page = await fetch(`${origin}/dashboard`, {
+        headers: { accept: BROWSER_ACCEPT, cookie },
+        redirect: "manual",
+      });
+      if (page.status === 303) {
+        expect(page.headers.get("location")).toBe("/login?return_to=%2Fdashboard");
+        break;
+      }
+      expect(page.status).toBe(200);
+      expect(performance.now() - start).toBeLessThan(1500);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   });
 
-  describe.skipIf(!existsSync(CHROMIUM))("in a real Chromium", () => {
+  // Under CI a missing Chromium fails the run (.ci/run installs it); elsewhere it skips.
+  describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== "true")("in a real Chromium", () => {
     let chrome: Browser;
 
     beforeAll(async () => {
