@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sha256 } from "../../server/src/shared/digest.js";
 import { freePort } from "../../server/test/e2e/processes.js";
 import { formCsrf, WebClient } from "../../server/test/e2e/web-client.js";
 import { type ExampleProcess, killExamples, startExample } from "./frameworks/example-process.js";
@@ -253,6 +255,46 @@ describe("examples/hono-api (tokens only)", () => {
     expect(res.headers.get("www-authenticate")).toBe(
       'Bearer error="insufficient_scope", scope="api admin"',
     );
+  });
+
+  it("with a client, a token revoked at Tessera is refused by the API within about a second", async () => {
+    const secret = `tsc_${randomBytes(32).toString("base64url")}`;
+    await tessera.tessera.stores.clients.createClient(
+      { id: "hono-api", secretHash: sha256(secret), createdAt: Date.now(), disabledAt: null },
+      [],
+    );
+    const port = await freePort();
+    const following = await startExample("hono-api", "server.js", {
+      PORT: String(port),
+      TESSERA_ISSUER: tessera.issuer,
+      CLIENT_ID: "hono-api",
+      CLIENT_SECRET: secret,
+    });
+    try {
+      await tessera.createUser("revoked-hono@example.com");
+      const token = await tessera.accessToken("revoked-hono@example.com");
+      const notes = () =>
+        fetch(`http://127.0.0.1:${port}/v1/notes`, {
+          headers: { authorization: `Bearer ${token}` },
+        });
+      expect((await notes()).status).toBe(200);
+      const out = await fetch(`${tessera.issuer}/api/v1/auth/logout-everywhere`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(out.status).toBe(200);
+      const start = performance.now();
+      let answer = await notes();
+      while (answer.status === 200) {
+        expect(performance.now() - start).toBeLessThan(1500);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        answer = await notes();
+      }
+      expect(answer.status).toBe(401);
+      expect(answer.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
+    } finally {
+      await following.stop();
+    }
   });
 
   it("runs as one command with its own Tessera (dev.js)", async () => {
