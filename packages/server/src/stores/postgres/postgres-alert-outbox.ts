@@ -4,36 +4,9 @@ import type {
   CollectRequest,
 } from "../../audit/alerts/alert-outbox.js";
 import type { AuditEvent } from "../../audit/events.js";
-import { type AuditEventRow, toAuditEvent } from "../sqlite/sqlite-audit-log.js";
+import { type AlertDeliveryRow, toAlertDelivery } from "../sql-rows/alert-delivery-row.js";
+import { type AuditEventRow, toAuditEvent } from "../sql-rows/audit-event-row.js";
 import type { PostgresDatabase } from "./postgres-database.js";
-
-interface DeliveryRow {
-  id: string;
-  seq: number;
-  type: string;
-  body: string;
-  created_at: number;
-  attempts: number;
-  next_attempt_at: number | null;
-  delivered_at: number | null;
-  gave_up_at: number | null;
-  last_error: string | null;
-}
-
-function toDelivery(row: DeliveryRow): AlertDelivery {
-  return {
-    id: row.id,
-    seq: row.seq,
-    type: row.type as AlertDelivery["type"],
-    body: row.body,
-    createdAt: row.created_at,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-    deliveredAt: row.delivered_at,
-    gaveUpAt: row.gave_up_at,
-    lastError: row.last_error,
-  };
-}
 
 /** Errors are stored for operators, bounded so a chatty receiver cannot bloat the table. */
 const MAX_ERROR_LENGTH = 500;
@@ -94,7 +67,7 @@ export class PostgresAlertOutbox implements AlertOutbox {
   async claimDue(now: number, leaseMs: number, limit: number): Promise<AlertDelivery[]> {
     // Rows another claimer holds are skipped, not waited for; the returned
     // rows are as they were before the lease (like the SQLite adapter).
-    const rows = await this.db.query<DeliveryRow>(
+    const rows = await this.db.query<AlertDeliveryRow>(
       `WITH due AS (
          SELECT * FROM alert_outbox
          WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= $1
@@ -106,7 +79,7 @@ export class PostgresAlertOutbox implements AlertOutbox {
       [now, leaseMs, Math.max(0, limit)],
     );
     return rows
-      .map(toDelivery)
+      .map(toAlertDelivery)
       .sort((a, b) => (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0) || a.seq - b.seq);
   }
 
@@ -140,10 +113,11 @@ export class PostgresAlertOutbox implements AlertOutbox {
   }
 
   async findDelivery(id: string): Promise<AlertDelivery | null> {
-    const [row] = await this.db.query<DeliveryRow>("SELECT * FROM alert_outbox WHERE id = $1", [
-      id,
-    ]);
-    return row ? toDelivery(row) : null;
+    const [row] = await this.db.query<AlertDeliveryRow>(
+      "SELECT * FROM alert_outbox WHERE id = $1",
+      [id],
+    );
+    return row ? toAlertDelivery(row) : null;
   }
 
   async countPending(): Promise<number> {

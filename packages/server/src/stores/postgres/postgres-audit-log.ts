@@ -10,7 +10,7 @@ import type {
 } from "../../audit/events.js";
 import { chainHash, GENESIS_HASH, verifyChain } from "../../audit/hash-chain.js";
 import { anchorProblem } from "../../audit/retention.js";
-import { type AuditEventRow, toAuditEvent } from "../sqlite/sqlite-audit-log.js";
+import { type AuditEventRow, toAuditEvent } from "../sql-rows/audit-event-row.js";
 import type { PostgresDatabase, Sql, Transaction } from "./postgres-database.js";
 
 const COLUMNS =

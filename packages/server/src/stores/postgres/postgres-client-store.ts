@@ -1,14 +1,8 @@
 import type { AuditEventInput } from "../../audit/events.js";
 import type { ClientStore, OAuthClient } from "../../tokens/oauth-client.js";
+import { type ClientRow, toClient } from "../sql-rows/client-row.js";
 import { writeAudit } from "./postgres-audit-log.js";
 import type { PostgresDatabase } from "./postgres-database.js";
-
-interface Row {
-  id: string;
-  secret_hash: string;
-  created_at: number;
-  disabled_at: number | null;
-}
 
 export class PostgresClientStore implements ClientStore {
   constructor(private readonly db: PostgresDatabase) {}
@@ -27,14 +21,7 @@ export class PostgresClientStore implements ClientStore {
   }
 
   async findClient(id: string): Promise<OAuthClient | null> {
-    const [row] = await this.db.query<Row>("SELECT * FROM clients WHERE id = $1", [id]);
-    return row
-      ? {
-          id: row.id,
-          secretHash: row.secret_hash,
-          createdAt: row.created_at,
-          disabledAt: row.disabled_at,
-        }
-      : null;
+    const [row] = await this.db.query<ClientRow>("SELECT * FROM clients WHERE id = $1", [id]);
+    return row ? toClient(row) : null;
   }
 }

@@ -1,45 +1,8 @@
 import type { AuditEventInput } from "../../audit/events.js";
 import type { Grant, GrantStore, RotationOutcome, RotationRequest } from "../../tokens/grant.js";
+import { type GrantRow, type RefreshTokenRow, toGrant } from "../sql-rows/grant-row.js";
 import { writeAudit } from "./postgres-audit-log.js";
 import type { PostgresDatabase, Transaction } from "./postgres-database.js";
-
-interface Row {
-  id: string;
-  user_id: string;
-  client_id: string;
-  scope: string;
-  created_at: number;
-  absolute_expires_at: number;
-  idle_expires_at: number;
-  last_used_at: number;
-  auth_time: number;
-  generation: number;
-  revoked_at: number | null;
-  revoke_reason: string | null;
-}
-
-interface TokenRow {
-  hash: string;
-  grant_id: string;
-  generation: number;
-  created_at: number;
-  used_at: number | null;
-}
-
-const toGrant = (row: Row): Grant => ({
-  id: row.id,
-  userId: row.user_id,
-  clientId: row.client_id,
-  scope: row.scope,
-  createdAt: row.created_at,
-  absoluteExpiresAt: row.absolute_expires_at,
-  idleExpiresAt: row.idle_expires_at,
-  lastUsedAt: row.last_used_at,
-  authTime: row.auth_time,
-  generation: row.generation,
-  revokedAt: row.revoked_at,
-  revokeReason: row.revoke_reason,
-});
 
 /** Refresh-token families in PostgreSQL; rotation runs under the grant's row lock. */
 export class PostgresGrantStore implements GrantStore {
@@ -103,12 +66,12 @@ export class PostgresGrantStore implements GrantStore {
   }
 
   async findGrantById(id: string): Promise<Grant | null> {
-    const [row] = await this.db.query<Row>("SELECT * FROM grants WHERE id = $1", [id]);
+    const [row] = await this.db.query<GrantRow>("SELECT * FROM grants WHERE id = $1", [id]);
     return row ? toGrant(row) : null;
   }
 
   async findGrantByTokenHash(tokenHash: string): Promise<Grant | null> {
-    const [row] = await this.db.query<Row>(
+    const [row] = await this.db.query<GrantRow>(
       "SELECT g.* FROM refresh_tokens t JOIN grants g ON g.id = t.grant_id WHERE t.hash = $1",
       [tokenHash],
     );
@@ -121,15 +84,16 @@ export class PostgresGrantStore implements GrantStore {
       // The grant's row lock makes the read-decide-write below atomic against
       // every other use of the family, on any instance: a second use waits
       // here and then reads the tokens as the first one left them.
-      const [row] = await tx.query<Row>(
+      const [row] = await tx.query<GrantRow>(
         `SELECT g.* FROM grants g
          WHERE g.id = (SELECT grant_id FROM refresh_tokens WHERE hash = $1) FOR UPDATE`,
         [presentedHash],
       );
       if (!row) return { kind: "invalid", grant: null };
-      const [token] = await tx.query<TokenRow>("SELECT * FROM refresh_tokens WHERE hash = $1", [
-        presentedHash,
-      ]);
+      const [token] = await tx.query<RefreshTokenRow>(
+        "SELECT * FROM refresh_tokens WHERE hash = $1",
+        [presentedHash],
+      );
       if (!token) return { kind: "invalid", grant: null };
       const grant = toGrant(row);
       if (
@@ -166,7 +130,7 @@ export class PostgresGrantStore implements GrantStore {
         // The presented token's own child (the head, or a token used since):
         // replay while that child is unused, or within the grace after this
         // token was rotated, so a tab whose sibling already moved on converges.
-        const [child] = await tx.query<TokenRow>(
+        const [child] = await tx.query<RefreshTokenRow>(
           "SELECT * FROM refresh_tokens WHERE grant_id = $1 AND generation = $2",
           [grant.id, token.generation + 1],
         );
@@ -221,7 +185,7 @@ export class PostgresGrantStore implements GrantStore {
   }
 
   async listGrantsOfUser(userId: string, now: number): Promise<Grant[]> {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<GrantRow>(
       `SELECT * FROM grants
        WHERE user_id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2
        ORDER BY created_at DESC, id COLLATE "C"`,

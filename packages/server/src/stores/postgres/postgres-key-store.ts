@@ -1,40 +1,15 @@
-import type { JWK } from "jose";
 import type { AuditEventInput } from "../../audit/events.js";
 import type {
   KeyState,
   KeyStore,
   RotationPlan,
   SealUpdate,
-  SigningAlg,
   SigningKeyRecord,
 } from "../../keys/signing-key.js";
+import { type SigningKeyRow, toSigningKey } from "../sql-rows/signing-key-row.js";
 import { LOCK_NAMESPACE, LOCKS } from "./migrations.js";
 import { writeAudit } from "./postgres-audit-log.js";
 import type { PostgresDatabase, Transaction } from "./postgres-database.js";
-
-interface Row {
-  kid: string;
-  alg: SigningAlg;
-  public_jwk: string;
-  sealed_private_key: string;
-  state: KeyState;
-  created_at: number;
-  activated_at: number | null;
-  retiring_at: number | null;
-  retire_after: number | null;
-}
-
-const toKey = (row: Row): SigningKeyRecord => ({
-  kid: row.kid,
-  alg: row.alg,
-  publicJwk: JSON.parse(row.public_jwk) as JWK,
-  sealedPrivateKey: row.sealed_private_key,
-  state: row.state,
-  createdAt: row.created_at,
-  activatedAt: row.activated_at,
-  retiringAt: row.retiring_at,
-  retireAfter: row.retire_after,
-});
 
 /**
  * Signing keys in PostgreSQL. Every change runs under one transaction-scoped
@@ -95,17 +70,17 @@ export class PostgresKeyStore implements KeyStore {
   }
 
   async listPublishedKeys(): Promise<SigningKeyRecord[]> {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<SigningKeyRow>(
       `SELECT * FROM signing_keys WHERE state != 'retired' ORDER BY created_at DESC, kid COLLATE "C"`,
     );
-    return rows.map(toKey);
+    return rows.map(toSigningKey);
   }
 
   async listAllKeys(): Promise<SigningKeyRecord[]> {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<SigningKeyRow>(
       `SELECT * FROM signing_keys ORDER BY created_at DESC, kid COLLATE "C"`,
     );
-    return rows.map(toKey);
+    return rows.map(toSigningKey);
   }
 
   async initializeKeys(

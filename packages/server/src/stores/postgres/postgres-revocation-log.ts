@@ -1,26 +1,9 @@
 import type { RevocationEntry } from "@tessera/sdk";
 import type { AuditEventInput } from "../../audit/events.js";
 import type { LoggedRevocation, RevocationLog } from "../../revocation/revocation-log.js";
+import { type RevocationRow, toLoggedRevocation } from "../sql-rows/revocation-row.js";
 import { writeAudit } from "./postgres-audit-log.js";
 import type { PostgresDatabase } from "./postgres-database.js";
-
-interface Row {
-  cursor: number;
-  kind: RevocationEntry["kind"];
-  value: string;
-  before: number | null;
-  until: number;
-  created_at: number;
-}
-
-const toEntry = (row: Row): LoggedRevocation => ({
-  cursor: row.cursor,
-  kind: row.kind,
-  value: row.value,
-  ...(row.before !== null ? { before: row.before } : {}),
-  until: row.until,
-  createdAt: row.created_at,
-});
 
 /**
  * The revocation log on PostgreSQL. Cursors come from `revocation_head`, whose
@@ -46,7 +29,7 @@ export class PostgresRevocationLog implements RevocationLog {
         if (!head) throw new Error("revocation_head is missing: the schema was not migrated");
         const first = head.cursor - entries.length + 1;
         const rows = entries.map(
-          (entry, i): Row => ({
+          (entry, i): RevocationRow => ({
             cursor: first + i,
             kind: entry.kind,
             value: entry.value,
@@ -67,7 +50,7 @@ export class PostgresRevocationLog implements RevocationLog {
             rows.map((r) => r.created_at),
           ],
         );
-        logged = rows.map(toEntry);
+        logged = rows.map(toLoggedRevocation);
       }
       // The chain lock comes last, as in every other transaction.
       await writeAudit(tx, events);
@@ -76,11 +59,11 @@ export class PostgresRevocationLog implements RevocationLog {
   }
 
   async after(cursor: number, limit: number): Promise<LoggedRevocation[]> {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<RevocationRow>(
       "SELECT * FROM revocations WHERE cursor > $1 ORDER BY cursor LIMIT $2",
       [cursor, Math.max(0, limit)],
     );
-    return rows.map(toEntry);
+    return rows.map(toLoggedRevocation);
   }
 
   async head(): Promise<number> {

@@ -1,42 +1,9 @@
 import type { AuditEventInput } from "../../audit/events.js";
 import type { Session, SessionStore } from "../../sessions/session.js";
 import { TesseraError } from "../../shared/errors.js";
+import { type SessionRow, toSession } from "../sql-rows/session-row.js";
 import { writeAudit } from "./postgres-audit-log.js";
 import type { PostgresDatabase, Transaction } from "./postgres-database.js";
-
-interface Row {
-  id: string;
-  token_hash: string;
-  user_id: string;
-  created_at: number;
-  last_seen_at: number;
-  idle_expires_at: number;
-  absolute_expires_at: number;
-  ip: string | null;
-  user_agent: string | null;
-  auth_time: number;
-  amr: string;
-  csrf_secret: string;
-  revoked_at: number | null;
-  revoke_reason: string | null;
-}
-
-const toSession = (row: Row): Session => ({
-  id: row.id,
-  tokenHash: row.token_hash,
-  userId: row.user_id,
-  createdAt: row.created_at,
-  lastSeenAt: row.last_seen_at,
-  idleExpiresAt: row.idle_expires_at,
-  absoluteExpiresAt: row.absolute_expires_at,
-  ip: row.ip,
-  userAgent: row.user_agent,
-  authTime: row.auth_time,
-  amr: JSON.parse(row.amr) as string[],
-  csrfSecret: row.csrf_secret,
-  revokedAt: row.revoked_at,
-  revokeReason: row.revoke_reason,
-});
 
 /** `$1` is now. */
 const LIVE = "revoked_at IS NULL AND idle_expires_at > $1 AND absolute_expires_at > $1";
@@ -109,14 +76,14 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async findSessionByTokenHash(tokenHash: string): Promise<Session | null> {
-    const [row] = await this.db.query<Row>("SELECT * FROM sessions WHERE token_hash = $1", [
+    const [row] = await this.db.query<SessionRow>("SELECT * FROM sessions WHERE token_hash = $1", [
       tokenHash,
     ]);
     return row ? toSession(row) : null;
   }
 
   async findSessionById(id: string): Promise<Session | null> {
-    const [row] = await this.db.query<Row>("SELECT * FROM sessions WHERE id = $1", [id]);
+    const [row] = await this.db.query<SessionRow>("SELECT * FROM sessions WHERE id = $1", [id]);
     return row ? toSession(row) : null;
   }
 
@@ -164,7 +131,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async listSessionsOfUser(userId: string, now: number): Promise<Session[]> {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<SessionRow>(
       `SELECT * FROM sessions WHERE user_id = $2 AND ${LIVE} ORDER BY last_seen_at DESC, id COLLATE "C"`,
       [now, userId],
     );

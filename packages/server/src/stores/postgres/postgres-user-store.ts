@@ -1,26 +1,9 @@
 import type { User, UserStore } from "../../accounts/user.js";
 import type { AuditEventInput } from "../../audit/events.js";
+import { toUser, type UserRow } from "../sql-rows/user-row.js";
 import { LOCK_NAMESPACE, LOCKS } from "./migrations.js";
 import { writeAudit } from "./postgres-audit-log.js";
 import type { PostgresDatabase, Transaction } from "./postgres-database.js";
-
-interface Row {
-  id: string;
-  email: string;
-  password_hash: string;
-  role: "admin" | "user";
-  created_at: number;
-  disabled_at: number | null;
-}
-
-const toUser = (row: Row): User => ({
-  id: row.id,
-  email: row.email,
-  passwordHash: row.password_hash,
-  role: row.role,
-  createdAt: row.created_at,
-  disabledAt: row.disabled_at,
-});
 
 const COLUMNS = "id, email, password_hash, role, created_at, disabled_at";
 
@@ -49,19 +32,19 @@ export class PostgresUserStore implements UserStore {
   }
 
   async findUserById(id: string): Promise<User | null> {
-    const [row] = await this.db.query<Row>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+    const [row] = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
     return row ? toUser(row) : null;
   }
 
   async findUserByEmail(email: string): Promise<User | null> {
-    const [row] = await this.db.query<Row>(`SELECT ${COLUMNS} FROM users WHERE email = $1`, [
+    const [row] = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE email = $1`, [
       email,
     ]);
     return row ? toUser(row) : null;
   }
 
   async listUsers({ limit, after }: { limit: number; after?: string }): Promise<User[]> {
-    const rows = await this.db.query<Row>(
+    const rows = await this.db.query<UserRow>(
       `SELECT ${COLUMNS} FROM users
        WHERE position > coalesce((SELECT position FROM users WHERE id = $1), 0)
        ORDER BY position LIMIT $2`,

@@ -4,36 +4,9 @@ import type {
   CollectRequest,
 } from "../../audit/alerts/alert-outbox.js";
 import type { AuditEvent } from "../../audit/events.js";
+import { type AlertDeliveryRow, toAlertDelivery } from "../sql-rows/alert-delivery-row.js";
+import { type AuditEventRow, toAuditEvent } from "../sql-rows/audit-event-row.js";
 import type { SqliteDatabase } from "./open-database.js";
-import { type AuditEventRow, toAuditEvent } from "./sqlite-audit-log.js";
-
-interface DeliveryRow {
-  id: string;
-  seq: number;
-  type: string;
-  body: string;
-  created_at: number;
-  attempts: number;
-  next_attempt_at: number | null;
-  delivered_at: number | null;
-  gave_up_at: number | null;
-  last_error: string | null;
-}
-
-function toDelivery(row: DeliveryRow): AlertDelivery {
-  return {
-    id: row.id,
-    seq: row.seq,
-    type: row.type as AlertDelivery["type"],
-    body: row.body,
-    createdAt: row.created_at,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at,
-    deliveredAt: row.delivered_at,
-    gaveUpAt: row.gave_up_at,
-    lastError: row.last_error,
-  };
-}
 
 /** Errors are stored for operators, bounded so a chatty receiver cannot bloat the file. */
 const MAX_ERROR_LENGTH = 500;
@@ -121,9 +94,9 @@ export class SqliteAlertOutbox implements AlertOutbox {
   async claimDue(now: number, leaseMs: number, limit: number): Promise<AlertDelivery[]> {
     return this.db
       .transaction((): AlertDelivery[] => {
-        const rows = this.statements.due.all(now, Math.max(0, limit)) as DeliveryRow[];
+        const rows = this.statements.due.all(now, Math.max(0, limit)) as AlertDeliveryRow[];
         for (const row of rows) this.statements.lease.run(now + leaseMs, row.id);
-        return rows.map(toDelivery);
+        return rows.map(toAlertDelivery);
       })
       .immediate();
   }
@@ -146,8 +119,8 @@ export class SqliteAlertOutbox implements AlertOutbox {
   }
 
   async findDelivery(id: string): Promise<AlertDelivery | null> {
-    const row = this.statements.byId.get(id) as DeliveryRow | undefined;
-    return row ? toDelivery(row) : null;
+    const row = this.statements.byId.get(id) as AlertDeliveryRow | undefined;
+    return row ? toAlertDelivery(row) : null;
   }
 
   async countPending(): Promise<number> {

@@ -1,14 +1,8 @@
 import type { AuditEventInput } from "../../audit/events.js";
 import type { ClientStore, OAuthClient } from "../../tokens/oauth-client.js";
+import { type ClientRow, toClient } from "../sql-rows/client-row.js";
 import type { SqliteDatabase } from "./open-database.js";
 import { auditWriter } from "./sqlite-audit-log.js";
-
-interface Row {
-  id: string;
-  secret_hash: string;
-  created_at: number;
-  disabled_at: number | null;
-}
 
 export class SqliteClientStore implements ClientStore {
   private readonly audit: (events: readonly AuditEventInput[]) => void;
@@ -34,14 +28,7 @@ export class SqliteClientStore implements ClientStore {
   }
 
   async findClient(id: string): Promise<OAuthClient | null> {
-    const row = this.statements.find.get(id) as Row | undefined;
-    return row
-      ? {
-          id: row.id,
-          secretHash: row.secret_hash,
-          createdAt: row.created_at,
-          disabledAt: row.disabled_at,
-        }
-      : null;
+    const row = this.statements.find.get(id) as ClientRow | undefined;
+    return row ? toClient(row) : null;
   }
 }

@@ -1,45 +1,8 @@
 import type { AuditEventInput } from "../../audit/events.js";
 import type { Grant, GrantStore, RotationOutcome, RotationRequest } from "../../tokens/grant.js";
+import { type GrantRow, type RefreshTokenRow, toGrant } from "../sql-rows/grant-row.js";
 import type { SqliteDatabase } from "./open-database.js";
 import { auditWriter } from "./sqlite-audit-log.js";
-
-interface Row {
-  id: string;
-  user_id: string;
-  client_id: string;
-  scope: string;
-  created_at: number;
-  absolute_expires_at: number;
-  idle_expires_at: number;
-  last_used_at: number;
-  auth_time: number;
-  generation: number;
-  revoked_at: number | null;
-  revoke_reason: string | null;
-}
-
-interface TokenRow {
-  hash: string;
-  grant_id: string;
-  generation: number;
-  created_at: number;
-  used_at: number | null;
-}
-
-const toGrant = (row: Row): Grant => ({
-  id: row.id,
-  userId: row.user_id,
-  clientId: row.client_id,
-  scope: row.scope,
-  createdAt: row.created_at,
-  absoluteExpiresAt: row.absolute_expires_at,
-  idleExpiresAt: row.idle_expires_at,
-  lastUsedAt: row.last_used_at,
-  authTime: row.auth_time,
-  generation: row.generation,
-  revokedAt: row.revoked_at,
-  revokeReason: row.revoke_reason,
-});
 
 const LIVE = "revoked_at IS NULL AND idle_expires_at > @now AND absolute_expires_at > @now";
 
@@ -100,12 +63,12 @@ export class SqliteGrantStore implements GrantStore {
   }
 
   async findGrantById(id: string): Promise<Grant | null> {
-    const row = this.statements.grantById.get(id) as Row | undefined;
+    const row = this.statements.grantById.get(id) as GrantRow | undefined;
     return row ? toGrant(row) : null;
   }
 
   async findGrantByTokenHash(tokenHash: string): Promise<Grant | null> {
-    const token = this.statements.token.get(tokenHash) as TokenRow | undefined;
+    const token = this.statements.token.get(tokenHash) as RefreshTokenRow | undefined;
     return token ? this.findGrantById(token.grant_id) : null;
   }
 
@@ -115,9 +78,9 @@ export class SqliteGrantStore implements GrantStore {
     // read-decide-write below atomic against every other process on the file.
     return this.db
       .transaction((): RotationOutcome => {
-        const token = this.statements.token.get(presentedHash) as TokenRow | undefined;
+        const token = this.statements.token.get(presentedHash) as RefreshTokenRow | undefined;
         if (!token) return { kind: "invalid", grant: null };
-        const row = this.statements.grantById.get(token.grant_id) as Row | undefined;
+        const row = this.statements.grantById.get(token.grant_id) as GrantRow | undefined;
         if (!row) return { kind: "invalid", grant: null };
         const grant = toGrant(row);
         if (
@@ -149,7 +112,7 @@ export class SqliteGrantStore implements GrantStore {
           // replay while that child is unused, or within the grace after this
           // token was rotated, so a tab whose sibling already moved on converges.
           const child = this.statements.tokenOfGeneration.get(grant.id, token.generation + 1) as
-            | TokenRow
+            | RefreshTokenRow
             | undefined;
           const withinGrace = token.used_at !== null && now - token.used_at <= graceMs;
           if (child?.hash === childHash && (child.used_at === null || withinGrace)) {
@@ -206,7 +169,7 @@ export class SqliteGrantStore implements GrantStore {
   }
 
   async listGrantsOfUser(userId: string, now: number): Promise<Grant[]> {
-    return (this.statements.list.all({ userId, now }) as Row[]).map(toGrant);
+    return (this.statements.list.all({ userId, now }) as GrantRow[]).map(toGrant);
   }
 
   async listRevokedGrantsSince(since: number): Promise<{ id: string; revokedAt: number }[]> {

@@ -1,39 +1,14 @@
-import type { JWK } from "jose";
 import type { AuditEventInput } from "../../audit/events.js";
 import type {
   KeyState,
   KeyStore,
   RotationPlan,
   SealUpdate,
-  SigningAlg,
   SigningKeyRecord,
 } from "../../keys/signing-key.js";
+import { type SigningKeyRow, toSigningKey } from "../sql-rows/signing-key-row.js";
 import type { SqliteDatabase } from "./open-database.js";
 import { auditWriter } from "./sqlite-audit-log.js";
-
-interface Row {
-  kid: string;
-  alg: SigningAlg;
-  public_jwk: string;
-  sealed_private_key: string;
-  state: KeyState;
-  created_at: number;
-  activated_at: number | null;
-  retiring_at: number | null;
-  retire_after: number | null;
-}
-
-const toKey = (row: Row): SigningKeyRecord => ({
-  kid: row.kid,
-  alg: row.alg,
-  publicJwk: JSON.parse(row.public_jwk) as JWK,
-  sealedPrivateKey: row.sealed_private_key,
-  state: row.state,
-  createdAt: row.created_at,
-  activatedAt: row.activated_at,
-  retiringAt: row.retiring_at,
-  retireAfter: row.retire_after,
-});
 
 export class SqliteKeyStore implements KeyStore {
   private readonly audit: (events: readonly AuditEventInput[]) => void;
@@ -75,11 +50,11 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   async listPublishedKeys(): Promise<SigningKeyRecord[]> {
-    return (this.statements.published.all() as Row[]).map(toKey);
+    return (this.statements.published.all() as SigningKeyRow[]).map(toSigningKey);
   }
 
   async listAllKeys(): Promise<SigningKeyRecord[]> {
-    return (this.statements.all.all() as Row[]).map(toKey);
+    return (this.statements.all.all() as SigningKeyRow[]).map(toSigningKey);
   }
 
   async initializeKeys(

@@ -1,26 +1,9 @@
 import type { RevocationEntry } from "@tessera/sdk";
 import type { AuditEventInput } from "../../audit/events.js";
 import type { LoggedRevocation, RevocationLog } from "../../revocation/revocation-log.js";
+import { type RevocationRow, toLoggedRevocation } from "../sql-rows/revocation-row.js";
 import type { SqliteDatabase } from "./open-database.js";
 import { auditWriter } from "./sqlite-audit-log.js";
-
-interface Row {
-  cursor: number;
-  kind: "sid" | "jti" | "user";
-  value: string;
-  before: number | null;
-  until: number;
-  created_at: number;
-}
-
-const toEntry = (row: Row): LoggedRevocation => ({
-  cursor: row.cursor,
-  kind: row.kind,
-  value: row.value,
-  ...(row.before !== null ? { before: row.before } : {}),
-  until: row.until,
-  createdAt: row.created_at,
-});
 
 /**
  * The revocation log on the embedded SQLite file. `cursor` is an
@@ -61,7 +44,7 @@ export class SqliteRevocationLog implements RevocationLog {
             until: entry.until,
             createdAt: at,
           }) as { cursor: number };
-          return toEntry({
+          return toLoggedRevocation({
             cursor,
             kind: entry.kind,
             value: entry.value,
@@ -77,7 +60,9 @@ export class SqliteRevocationLog implements RevocationLog {
   }
 
   async after(cursor: number, limit: number): Promise<LoggedRevocation[]> {
-    return (this.statements.after.all(cursor, Math.max(0, limit)) as Row[]).map(toEntry);
+    return (this.statements.after.all(cursor, Math.max(0, limit)) as RevocationRow[]).map(
+      toLoggedRevocation,
+    );
   }
 
   async head(): Promise<number> {

@@ -1,42 +1,9 @@
 import type { AuditEventInput } from "../../audit/events.js";
 import type { Session, SessionStore } from "../../sessions/session.js";
 import { TesseraError } from "../../shared/errors.js";
+import { type SessionRow, toSession } from "../sql-rows/session-row.js";
 import type { SqliteDatabase } from "./open-database.js";
 import { auditWriter } from "./sqlite-audit-log.js";
-
-interface Row {
-  id: string;
-  token_hash: string;
-  user_id: string;
-  created_at: number;
-  last_seen_at: number;
-  idle_expires_at: number;
-  absolute_expires_at: number;
-  ip: string | null;
-  user_agent: string | null;
-  auth_time: number;
-  amr: string;
-  csrf_secret: string;
-  revoked_at: number | null;
-  revoke_reason: string | null;
-}
-
-const toSession = (row: Row): Session => ({
-  id: row.id,
-  tokenHash: row.token_hash,
-  userId: row.user_id,
-  createdAt: row.created_at,
-  lastSeenAt: row.last_seen_at,
-  idleExpiresAt: row.idle_expires_at,
-  absoluteExpiresAt: row.absolute_expires_at,
-  ip: row.ip,
-  userAgent: row.user_agent,
-  authTime: row.auth_time,
-  amr: JSON.parse(row.amr) as string[],
-  csrfSecret: row.csrf_secret,
-  revokedAt: row.revoked_at,
-  revokeReason: row.revoke_reason,
-});
 
 const LIVE = "revoked_at IS NULL AND idle_expires_at > @now AND absolute_expires_at > @now";
 
@@ -110,12 +77,12 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async findSessionByTokenHash(tokenHash: string): Promise<Session | null> {
-    const row = this.statements.byHash.get(tokenHash) as Row | undefined;
+    const row = this.statements.byHash.get(tokenHash) as SessionRow | undefined;
     return row ? toSession(row) : null;
   }
 
   async findSessionById(id: string): Promise<Session | null> {
-    const row = this.statements.byId.get(id) as Row | undefined;
+    const row = this.statements.byId.get(id) as SessionRow | undefined;
     return row ? toSession(row) : null;
   }
 
@@ -158,7 +125,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async listSessionsOfUser(userId: string, now: number): Promise<Session[]> {
-    return (this.statements.list.all({ userId, now }) as Row[]).map(toSession);
+    return (this.statements.list.all({ userId, now }) as SessionRow[]).map(toSession);
   }
 
   async sweepSessions(now: number, revokedBefore: number): Promise<number> {

@@ -1,25 +1,8 @@
 import type { User, UserStore } from "../../accounts/user.js";
 import type { AuditEventInput } from "../../audit/events.js";
+import { toUser, type UserRow } from "../sql-rows/user-row.js";
 import type { SqliteDatabase } from "./open-database.js";
 import { auditWriter } from "./sqlite-audit-log.js";
-
-interface Row {
-  id: string;
-  email: string;
-  password_hash: string;
-  role: "admin" | "user";
-  created_at: number;
-  disabled_at: number | null;
-}
-
-const toUser = (row: Row): User => ({
-  id: row.id,
-  email: row.email,
-  passwordHash: row.password_hash,
-  role: row.role,
-  createdAt: row.created_at,
-  disabledAt: row.disabled_at,
-});
 
 export class SqliteUserStore implements UserStore {
   private readonly audit: (events: readonly AuditEventInput[]) => void;
@@ -56,12 +39,12 @@ export class SqliteUserStore implements UserStore {
   }
 
   async findUserById(id: string): Promise<User | null> {
-    const row = this.statements.byId.get(id) as Row | undefined;
+    const row = this.statements.byId.get(id) as UserRow | undefined;
     return row ? toUser(row) : null;
   }
 
   async findUserByEmail(email: string): Promise<User | null> {
-    const row = this.statements.byEmail.get(email) as Row | undefined;
+    const row = this.statements.byEmail.get(email) as UserRow | undefined;
     return row ? toUser(row) : null;
   }
 
@@ -71,7 +54,7 @@ export class SqliteUserStore implements UserStore {
         `SELECT * FROM users WHERE rowid > coalesce((SELECT rowid FROM users WHERE id = @after), 0)
          ORDER BY rowid LIMIT @limit`,
       )
-      .all({ after: after ?? null, limit: Math.max(0, limit) }) as Row[];
+      .all({ after: after ?? null, limit: Math.max(0, limit) }) as UserRow[];
     return rows.map(toUser);
   }
 
