@@ -6,8 +6,8 @@ import {
   type Verifier,
 } from "@tessera/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../server/test/e2e/processes.js";
 import {
-  freePort,
   type LiveTessera,
   recordingLogger,
   SESSION_COOKIE,

@@ -7,12 +7,8 @@ import {
 } from "@tessera/sdk";
 import { exportSPKI, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  freePort,
-  type LiveTessera,
-  recordingLogger,
-  startTessera,
-} from "./helpers/live-tessera.js";
+import { freePort } from "../../server/test/e2e/processes.js";
+import { type LiveTessera, recordingLogger, startTessera } from "./helpers/live-tessera.js";
 
 /**
  * createVerifier against a real Tessera: discovery, the server's refusals

@@ -1,14 +1,17 @@
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256 } from "../../server/src/shared/digest.js";
 import { freePort } from "../../server/test/e2e/processes.js";
 import { formCsrf, WebClient } from "../../server/test/e2e/web-client.js";
 import { type ExampleProcess, killExamples, startExample } from "./frameworks/example-process.js";
-import { type LiveTessera, PASSWORD, startLiveTessera } from "./frameworks/live-tessera.js";
+import {
+  type LiveTessera,
+  PASSWORD,
+  SESSION_COOKIE,
+  startTessera,
+} from "./helpers/live-tessera.js";
 
 /**
  * The examples, run as their READMEs say (`node dev.js`, `node server.js`) and
@@ -16,7 +19,6 @@ import { type LiveTessera, PASSWORD, startLiveTessera } from "./frameworks/live-
  * also in a real Chromium.
  */
 
-const SESSION_COOKIE = "__Host-tessera_session";
 const BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -212,12 +214,12 @@ describe("examples/hono-api (tokens only)", () => {
   let url: string;
 
   beforeAll(async () => {
-    tessera = await startLiveTessera();
+    tessera = await startTessera();
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
     api = await startExample("hono-api", "server.js", {
       PORT: String(port),
-      TESSERA_ISSUER: tessera.issuer,
+      TESSERA_ISSUER: tessera.url,
     });
   }, 40_000);
 
@@ -228,7 +230,7 @@ describe("examples/hono-api (tokens only)", () => {
 
   it("answers a Tessera token, without the token a 401 challenge", async () => {
     const sub = await tessera.createUser("hono@example.com");
-    const token = await tessera.accessToken("hono@example.com");
+    const token = (await tessera.login("hono@example.com")).access_token;
     const me = await fetch(`${url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ sub, scope: ["api"] });
@@ -247,7 +249,7 @@ describe("examples/hono-api (tokens only)", () => {
 
   it("refuses a token without the scope a route needs: 403", async () => {
     await tessera.createUser("scoped@example.com");
-    const token = await tessera.accessToken("scoped@example.com");
+    const token = (await tessera.login("scoped@example.com")).access_token;
     const res = await fetch(`${url}/v1/admin/stats`, {
       headers: { authorization: `Bearer ${token}` },
     });
@@ -258,27 +260,22 @@ describe("examples/hono-api (tokens only)", () => {
   });
 
   it("with a client, a token revoked at Tessera is refused by the API within about a second", async () => {
-    const secret = `tsc_${randomBytes(32).toString("base64url")}`;
-    await tessera.tessera.stores.clients.createClient(
-      { id: "hono-api", secretHash: sha256(secret), createdAt: Date.now(), disabledAt: null },
-      [],
-    );
     const port = await freePort();
     const following = await startExample("hono-api", "server.js", {
       PORT: String(port),
-      TESSERA_ISSUER: tessera.issuer,
-      CLIENT_ID: "hono-api",
-      CLIENT_SECRET: secret,
+      TESSERA_ISSUER: tessera.url,
+      CLIENT_ID: tessera.client.id,
+      CLIENT_SECRET: tessera.client.secret,
     });
     try {
       await tessera.createUser("revoked-hono@example.com");
-      const token = await tessera.accessToken("revoked-hono@example.com");
+      const token = (await tessera.login("revoked-hono@example.com")).access_token;
       const notes = () =>
         fetch(`http://127.0.0.1:${port}/v1/notes`, {
           headers: { authorization: `Bearer ${token}` },
         });
       expect((await notes()).status).toBe(200);
-      const out = await fetch(`${tessera.issuer}/api/v1/auth/logout-everywhere`, {
+      const out = await fetch(`${tessera.url}/api/v1/auth/logout-everywhere`, {
         method: "POST",
         headers: { authorization: `Bearer ${token}` },
       });

@@ -8,8 +8,8 @@ import type { AppUnderTest, StartApp } from "./frameworks/app-under-test.js";
 import { startExpressApp } from "./frameworks/express-app.js";
 import { startFastifyApp } from "./frameworks/fastify-app.js";
 import { startHonoApp } from "./frameworks/hono-app.js";
-import { type LiveTessera, startLiveTessera } from "./frameworks/live-tessera.js";
 import { makeVerifiers } from "./frameworks/test-verifiers.js";
+import { type LiveTessera, startTessera } from "./helpers/live-tessera.js";
 
 /**
  * One behaviour suite for the Fastify, Express and Hono middleware: the same
@@ -38,20 +38,19 @@ let adaCookie: string;
 let adaSid: string;
 
 beforeAll(async () => {
-  tessera = await startLiveTessera();
+  tessera = await startTessera();
   adaId = await tessera.createUser(ADA);
   bobId = await tessera.createUser(BOB);
-  adaToken = await tessera.accessToken(ADA);
-  bobToken = await tessera.accessToken(BOB);
+  adaToken = (await tessera.login(ADA)).access_token;
+  bobToken = (await tessera.login(BOB)).access_token;
   // Issued two hours ago: 5 min lifetime + 30 s leeway are long over.
   tessera.clockOffset = -2 * 60 * 60 * 1000;
   try {
-    expiredToken = await tessera.accessToken(ADA);
+    expiredToken = (await tessera.login(ADA)).access_token;
   } finally {
     tessera.clockOffset = 0;
   }
-  adaCookie = await tessera.sessionCookie(ADA);
-  adaSid = (await tessera.sessionOf(adaCookie)).sid;
+  ({ cookie: adaCookie, sid: adaSid } = await tessera.webSession(ADA));
 });
 
 afterAll(async () => {
@@ -126,7 +125,7 @@ describe.each(FRAMEWORKS)("middleware on %s", (_name, start) => {
   let offline: AppUnderTest;
 
   beforeAll(async () => {
-    app = await start({ ...makeVerifiers(tessera.issuer), loginUrl: "/login" });
+    app = await start({ ...makeVerifiers(tessera.url), loginUrl: "/login" });
     // Verifiers whose Tessera is unreachable: nothing listens on this port.
     offline = await start(makeVerifiers(`http://127.0.0.1:${await freePort()}`));
   });
@@ -396,9 +395,8 @@ describe.each(FRAMEWORKS)("revoked sessions on %s", (_name, start) => {
   it("a session revoked at Tessera no longer authenticates", async () => {
     const email = `revoked-${_name}@example.com`;
     await tessera.createUser(email);
-    const cookie = await tessera.sessionCookie(email);
-    const { sid } = await tessera.sessionOf(cookie);
-    const app = await start(makeVerifiers(tessera.issuer));
+    const { cookie, sid } = await tessera.webSession(email);
+    const app = await start(makeVerifiers(tessera.url));
     try {
       expect((await call(app, "/private", { cookie })).status).toBe(200);
       await tessera.revokeSession(email, sid);

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -11,12 +10,14 @@ import { createLogger } from "../../../server/src/observability/logger.js";
 import { sha256 } from "../../../server/src/shared/digest.js";
 import { createSqliteStores } from "../../../server/src/stores/sqlite/sqlite-stores.js";
 import { createTessera, openStores, type Tessera } from "../../../server/src/tessera.js";
+import { freePort } from "../../../server/test/e2e/processes.js";
 
 /**
  * A real Tessera for the SDK's tests: the server's composition root on an
- * in-memory SQLite store (or the configured Redis), the system clock, a
- * cheap argon2id, listening on a loopback port. It counts requests by path
- * so tests can see what the SDK asked.
+ * in-memory SQLite store (or the configured Redis), a cheap argon2id,
+ * listening on a loopback port. It counts requests by path so tests can see
+ * what the SDK asked, and its clock can be set back to issue tokens that are
+ * already expired.
  */
 
 export const PASSWORD = "correct horse battery staple";
@@ -37,6 +38,8 @@ export interface LiveTessera {
   /** Requests received, by path (query stripped). */
   readonly requests: Map<string, number>;
   requestsTo(path: string): number;
+  /** Milliseconds added to the real time on Tessera's clock (negative: the past). */
+  clockOffset: number;
   /** A new user; returns its id. */
   createUser(email: string): Promise<string>;
   /** `POST /api/v1/auth/login` (API transport): a new grant. */
@@ -45,6 +48,8 @@ export interface LiveTessera {
   webSession(email: string): Promise<{ cookie: string; sid: string; csrfToken: string }>;
   /** `POST /api/v1/auth/session-token`: an access token whose sid is the web session. */
   sessionToken(session: { cookie: string; csrfToken: string }): Promise<string>;
+  /** Revoke the web session `sid` through the API, as its owner would. */
+  revokeSession(email: string, sid: string): Promise<void>;
   /** POST JSON or a form with optional headers; returns the response. */
   post(
     path: string,
@@ -55,25 +60,14 @@ export interface LiveTessera {
 
 const hasher = createArgon2Hasher({ memoryCost: 1024, timeCost: 1, parallelism: 1 });
 
-/** A port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Start a Tessera. `env` adds configuration (e.g. TESSERA_REDIS_URL). */
 export async function startTessera(env: Record<string, string> = {}): Promise<LiveTessera> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), "tessera-sdk-"));
   const result = loadConfig({
+    PORT: String(port),
+    HOST: "127.0.0.1",
     TESSERA_DATA_DIR: dataDir,
     TESSERA_SECRET: Buffer.alloc(32, 7).toString("base64"),
     TESSERA_ISSUER: url,
@@ -83,7 +77,13 @@ export async function startTessera(env: Record<string, string> = {}): Promise<Li
   if (!result.ok) throw new Error(result.problems.join("\n"));
   const config = result.config;
   const stores = config.redisUrl ? await openStores(config) : createSqliteStores(":memory:");
-  const tessera = createTessera(config, { hasher, logger: createLogger("silent"), stores });
+  let clockOffset = 0;
+  const tessera = createTessera(config, {
+    clock: { now: () => Date.now() + clockOffset },
+    hasher,
+    logger: createLogger("silent"),
+    stores,
+  });
   const app = await tessera.app();
   const requests = new Map<string, number>();
   await app.listen({ host: "127.0.0.1", port });
@@ -116,13 +116,25 @@ export async function startTessera(env: Record<string, string> = {}): Promise<Li
     });
   };
 
-  const live: LiveTessera = {
+  async function login(email: string): Promise<TokenPair> {
+    const res = await post("/api/v1/auth/login", { json: { email, password: PASSWORD } });
+    if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
+    return (await res.json()) as TokenPair;
+  }
+
+  return {
     url,
     tessera,
     app,
     client,
     requests,
     requestsTo: (path) => requests.get(path) ?? 0,
+    get clockOffset() {
+      return clockOffset;
+    },
+    set clockOffset(ms) {
+      clockOffset = ms;
+    },
     async createUser(email) {
       const user = await registerUser(
         tessera.accounts,
@@ -131,11 +143,7 @@ export async function startTessera(env: Record<string, string> = {}): Promise<Li
       );
       return user.id;
     },
-    async login(email) {
-      const res = await post("/api/v1/auth/login", { json: { email, password: PASSWORD } });
-      if (res.status !== 200) throw new Error(`login: ${res.status} ${await res.text()}`);
-      return (await res.json()) as TokenPair;
-    },
+    login,
     async webSession(email) {
       const user = await tessera.stores.users.findUserByEmail(email);
       if (!user) throw new Error(`no user ${email}`);
@@ -157,13 +165,23 @@ export async function startTessera(env: Record<string, string> = {}): Promise<Li
       if (res.status !== 200) throw new Error(`session-token: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { access_token: string }).access_token;
     },
+    async revokeSession(email, sid) {
+      const { access_token } = await login(email);
+      const res = await fetch(`${url}/api/v1/sessions/${encodeURIComponent(sid)}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${access_token}` },
+      });
+      if (res.status >= 300) throw new Error(`DELETE /api/v1/sessions: ${res.status}`);
+    },
     post,
     async close() {
-      await tessera.close({ drainTimeoutMs: 1000 });
-      rmSync(dataDir, { recursive: true, force: true });
+      try {
+        await tessera.close({ drainTimeoutMs: 1000 });
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     },
   };
-  return live;
 }
 
 /** Poll `check` every 10 ms until it returns true; resolves with the time it took (ms). */
