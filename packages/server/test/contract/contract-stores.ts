@@ -4,6 +4,23 @@ import type { Stores } from "../../src/stores/stores.js";
 /** An audit event field a tamperer may overwrite (by its port name, not its column). */
 export type TamperField = Exclude<keyof AuditEvent, "seq" | "details">;
 
+/** The `audit_events` column of each tamper field, the same on SQLite and PostgreSQL. */
+export const TAMPER_COLUMNS: Readonly<Record<TamperField, string>> = {
+  id: "id",
+  type: "type",
+  outcome: "outcome",
+  time: "time",
+  userId: "user_id",
+  actor: "actor",
+  sessionId: "session_id",
+  grantId: "grant_id",
+  ip: "ip",
+  userAgent: "user_agent",
+  reason: "reason",
+  prevHash: "prev_hash",
+  hash: "hash",
+};
+
 /**
  * Backend-specific tampering, done *around* the product the way an attacker
  * with database access would (for SQLite: drop the append-only triggers, then

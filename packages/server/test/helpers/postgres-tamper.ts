@@ -1,21 +1,5 @@
 import pg from "pg";
-import type { AuditTamper, TamperField } from "../contract/contract-stores.js";
-
-const columns: Record<TamperField, string> = {
-  id: "id",
-  type: "type",
-  outcome: "outcome",
-  time: "time",
-  userId: "user_id",
-  actor: "actor",
-  sessionId: "session_id",
-  grantId: "grant_id",
-  ip: "ip",
-  userAgent: "user_agent",
-  reason: "reason",
-  prevHash: "prev_hash",
-  hash: "hash",
-};
+import { type AuditTamper, TAMPER_COLUMNS } from "../contract/contract-stores.js";
 
 /**
  * Tamper with a PostgreSQL audit log as someone with the database's owner
@@ -38,7 +22,7 @@ export function postgresAuditTamper(url: string): AuditTamper {
       withClient(async (client) => {
         const type = field === "time" ? "bigint" : "text";
         const { rowCount } = await client.query(
-          `UPDATE audit_events SET ${columns[field]} = $1::${type} WHERE seq = $2`,
+          `UPDATE audit_events SET ${TAMPER_COLUMNS[field]} = $1::${type} WHERE seq = $2`,
           [value, seq],
         );
         if (rowCount !== 1) throw new Error(`no audit event #${seq} to edit`);

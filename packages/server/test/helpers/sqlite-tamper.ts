@@ -1,22 +1,6 @@
 import Database from "better-sqlite3";
 import type { SqliteDatabase } from "../../src/stores/sqlite/open-database.js";
-import type { AuditTamper, TamperField } from "../contract/contract-stores.js";
-
-const columns: Record<TamperField, string> = {
-  id: "id",
-  type: "type",
-  outcome: "outcome",
-  time: "time",
-  userId: "user_id",
-  actor: "actor",
-  sessionId: "session_id",
-  grantId: "grant_id",
-  ip: "ip",
-  userAgent: "user_agent",
-  reason: "reason",
-  prevHash: "prev_hash",
-  hash: "hash",
-};
+import { type AuditTamper, TAMPER_COLUMNS } from "../contract/contract-stores.js";
 
 /**
  * Tamper with a SQLite audit log as someone with the file would: drop the
@@ -39,7 +23,7 @@ export function sqliteAuditTamper(target: SqliteDatabase | string): AuditTamper 
     editEvent: (seq, field, value) =>
       withDb((db) => {
         const changed = db
-          .prepare(`UPDATE audit_events SET ${columns[field]} = ? WHERE seq = ?`)
+          .prepare(`UPDATE audit_events SET ${TAMPER_COLUMNS[field]} = ? WHERE seq = ?`)
           .run(value, seq).changes;
         if (changed !== 1) throw new Error(`no audit event #${seq} to edit`);
       }),
