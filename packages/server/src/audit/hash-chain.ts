@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { AuditEvent, AuditEventInput, ChainCheck } from "./events.js";
+import type { AuditAnchor, AuditEvent, AuditEventInput, ChainCheck } from "./events.js";
 
 /** The `prevHash` of the first event. */
 export const GENESIS_HASH = "0".repeat(64);
@@ -81,4 +81,26 @@ export function verifyChain(
     checked += 1;
   }
   return { ok: true, count: checked, headHash: prev };
+}
+
+/**
+ * A chain whose every link checks out must still end at the recorded head:
+ * links cannot show events deleted from the end. `walked` is what
+ * `verifyChain` found from `start`; `recorded` the store's head (none: genesis).
+ * Returns the failed check, or null when the chain reaches the head.
+ */
+export function headMismatch(
+  walked: { readonly count: number; readonly headHash: string },
+  start: AuditAnchor,
+  recorded: AuditAnchor | undefined,
+): ChainCheck | null {
+  const expected = recorded ?? { seq: 0, hash: GENESIS_HASH };
+  const lastSeq = start.seq + walked.count;
+  if (expected.seq === lastSeq && expected.hash === walked.headHash) return null;
+  return {
+    ok: false,
+    seq: lastSeq + 1,
+    checked: walked.count,
+    problem: `the chain ends at event #${lastSeq} but the recorded head is #${expected.seq}: events were deleted from the end`,
+  };
 }

@@ -8,7 +8,7 @@ import type {
   ChainCheck,
   PruneResult,
 } from "../../audit/events.js";
-import { chainHash, GENESIS_HASH, verifyChain } from "../../audit/hash-chain.js";
+import { chainHash, GENESIS_HASH, headMismatch, verifyChain } from "../../audit/hash-chain.js";
 import { anchorProblem } from "../../audit/retention.js";
 import { type AuditEventRow, toAuditEvent } from "../sql-rows/audit-event-row.js";
 import type { PostgresDatabase, Sql, Transaction } from "./postgres-database.js";
@@ -140,16 +140,8 @@ export class PostgresAuditLog implements AuditLog {
       const [head] = await tx.query<{ seq: number; hash: string }>(
         "SELECT seq, hash FROM audit_head WHERE singleton = 1",
       );
-      const expected = head ?? { seq: 0, hash: GENESIS_HASH };
-      const lastSeq = start.seq + walked.count;
-      if (expected.seq !== lastSeq || expected.hash !== walked.headHash) {
-        return {
-          ok: false,
-          seq: lastSeq + 1,
-          checked: walked.count,
-          problem: `the chain ends at event #${lastSeq} but the recorded head is #${expected.seq}: events were deleted from the end`,
-        };
-      }
+      const mismatch = headMismatch(walked, start, head);
+      if (mismatch) return mismatch;
       if (!anchor) return walked;
       const [lastPruned] = await tx.query<AuditEventRow>(
         "SELECT * FROM audit_events WHERE type = 'audit.pruned' ORDER BY seq DESC LIMIT 1",

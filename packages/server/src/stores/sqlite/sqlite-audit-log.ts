@@ -8,7 +8,7 @@ import type {
   ChainCheck,
   PruneResult,
 } from "../../audit/events.js";
-import { chainHash, GENESIS_HASH, verifyChain } from "../../audit/hash-chain.js";
+import { chainHash, GENESIS_HASH, headMismatch, verifyChain } from "../../audit/hash-chain.js";
 import { anchorProblem } from "../../audit/retention.js";
 import { type AuditEventRow, toAuditEvent } from "../sql-rows/audit-event-row.js";
 import type { SqliteDatabase } from "./open-database.js";
@@ -187,16 +187,8 @@ export class SqliteAuditLog implements AuditLog {
       const head = this.db.prepare("SELECT seq, hash FROM audit_head").get() as
         | { seq: number; hash: string }
         | undefined;
-      const expected = head ?? { seq: 0, hash: GENESIS_HASH };
-      const lastSeq = start.seq + result.count;
-      if (expected.seq !== lastSeq || expected.hash !== result.headHash) {
-        return {
-          ok: false,
-          seq: lastSeq + 1,
-          checked: result.count,
-          problem: `the chain ends at event #${lastSeq} but the recorded head is #${expected.seq}: events were deleted from the end`,
-        };
-      }
+      const mismatch = headMismatch(result, start, head);
+      if (mismatch) return mismatch;
       if (!anchor) return result;
       const lastPruned = this.db
         .prepare("SELECT * FROM audit_events WHERE type = 'audit.pruned' ORDER BY seq DESC LIMIT 1")
