@@ -18,7 +18,7 @@ import {
   tempDir,
 } from "./processes.js";
 import { type SwitchProxy, startSwitchProxy } from "./switch-proxy.js";
-import { formCsrf, WebClient } from "./web-client.js";
+import { loginThroughApi, registerThroughForm, type WebClient } from "./web-client.js";
 
 /**
  * Issue 5 "Faults": Redis stopped and back, PostgreSQL restarted, an
@@ -70,28 +70,11 @@ const base = (server: ServerProcess) => `http://127.0.0.1:${server.port}`;
 
 async function register(cluster: Cluster, email: string): Promise<WebClient> {
   cluster.proxy.use(0);
-  const browser = new WebClient(cluster.proxy.url, `faults test (${email})`);
-  const form = await browser.get("/register");
-  const done = await browser.postForm("/register", {
-    _csrf: formCsrf(form.body, "/register"),
-    email,
-    password: PASSWORD,
-  });
-  expect(done.status, done.body).toBe(303);
-  expect(browser.cookie(SESSION)).toBeDefined();
-  return browser;
+  return registerThroughForm(cluster.proxy.url, `faults test (${email})`, email, PASSWORD);
 }
 
-async function apiLogin(server: ServerProcess, email: string) {
-  const res = await fetch(`${base(server)}/api/v1/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, password: PASSWORD }),
-  });
-  const body = (await res.json()) as { access_token: string; refresh_token: string };
-  expect(res.status, JSON.stringify(body)).toBe(200);
-  return body;
-}
+const apiLogin = (server: ServerProcess, email: string) =>
+  loginThroughApi(base(server), email, PASSWORD);
 
 async function get(
   server: ServerProcess,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeWith, freshDatabase, freshRedisPrefix, serviceUrl } from "../helpers/backends.js";
 import { freePort, killAll, removeDir, type ServerProcess, startServer } from "./processes.js";
 import { type SwitchProxy, startSwitchProxy } from "./switch-proxy.js";
-import { formCsrf, WebClient } from "./web-client.js";
+import { formCsrf, loginThroughApi, registerThroughForm, type WebClient } from "./web-client.js";
 
 /**
  * DESIGN "Scale": two `tessera serve` processes on one PostgreSQL and one
@@ -11,7 +11,6 @@ import { formCsrf, WebClient } from "./web-client.js";
  */
 const SECRET = "c2NhbGUtb3V0IHRlc3Qga2V5IGZvciB0d28gaW5zdC4=";
 const PASSWORD = "scale-out e2e passphrase 9";
-const SESSION = "__Host-tessera_session";
 /** Revocation trials for the propagation figures. */
 const TRIALS = 40;
 
@@ -48,14 +47,7 @@ describeWith("postgres", "two instances on one PostgreSQL + Redis", (adminUrl) =
 
   async function apiLogin(instance: number, email: string) {
     proxy.use(instance);
-    const res = await fetch(`${proxy.url}/api/v1/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email, password: PASSWORD }),
-    });
-    const body = (await res.json()) as { access_token: string; refresh_token: string };
-    expect(res.status, JSON.stringify(body)).toBe(200);
-    return body;
+    return loginThroughApi(proxy.url, email, PASSWORD);
   }
 
   async function me(instance: number, token: string): Promise<number> {
@@ -68,16 +60,7 @@ describeWith("postgres", "two instances on one PostgreSQL + Redis", (adminUrl) =
 
   async function register(email: string): Promise<WebClient> {
     proxy.use(0);
-    const browser = new WebClient(proxy.url, `scale-out test (${email})`);
-    const form = await browser.get("/register");
-    const done = await browser.postForm("/register", {
-      _csrf: formCsrf(form.body, "/register"),
-      email,
-      password: PASSWORD,
-    });
-    expect(done.status, done.body).toBe(303);
-    expect(browser.cookie(SESSION)).toBeDefined();
-    return browser;
+    return registerThroughForm(proxy.url, `scale-out test (${email})`, email, PASSWORD);
   }
 
   it("a session cookie set by A signs the user in on B, and B's forms accept A's CSRF token", async () => {

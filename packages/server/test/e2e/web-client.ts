@@ -103,6 +103,44 @@ export class WebClient {
   }
 }
 
+/**
+ * Sign up through the real `/register` form at `baseUrl` and return the
+ * signed-in browser; throws unless the form answered 303 with a session cookie.
+ */
+export async function registerThroughForm(
+  baseUrl: string,
+  userAgent: string,
+  email: string,
+  password: string,
+): Promise<WebClient> {
+  const browser = new WebClient(baseUrl, userAgent);
+  const form = await browser.get("/register");
+  const done = await browser.postForm("/register", {
+    _csrf: formCsrf(form.body, "/register"),
+    email,
+    password,
+  });
+  if (done.status !== 303 || browser.cookie("__Host-tessera_session") === undefined)
+    throw new Error(`registering ${email} failed: ${done.status}\n${done.body}`);
+  return browser;
+}
+
+/** `POST /api/v1/auth/login` at `baseUrl`: a new grant's tokens; throws unless 200. */
+export async function loginThroughApi(
+  baseUrl: string,
+  email: string,
+  password: string,
+): Promise<{ access_token: string; refresh_token: string }> {
+  const res = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`API login of ${email} failed: ${res.status} ${body}`);
+  return JSON.parse(body) as { access_token: string; refresh_token: string };
+}
+
 /** The `_csrf` value of the first form on the page whose action is `action`. */
 export function formCsrf(html: string, action: string): string {
   const forms = html.match(/<form\b[^>]*>[\s\S]*?<\/form>/g) ?? [];
