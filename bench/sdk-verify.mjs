@@ -31,7 +31,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createVerifier as createFastJwtVerifier } from "fast-jwt";
 import { jwtVerify } from "jose";
-import { freePort, onExit, processCpuSeconds, ROOT } from "./lib/server.mjs";
+import { runRounds } from "./lib/interleaved.mjs";
+import { freePort, onExit, ROOT } from "./lib/server.mjs";
 import { fmt, median, parseArgs, table } from "./lib/stats.mjs";
 
 const options = parseArgs(process.argv.slice(2), {
@@ -156,54 +157,6 @@ async function prepare(alg) {
   };
 }
 
-const processCpu = () => processCpuSeconds(process.pid);
-
-/** Run `variant` for about `ms` milliseconds; adds to its totals in `state`. */
-async function slice(variant, state, tokens, ms) {
-  const n = tokens.length;
-  const { fn, sync } = variant;
-  let i = state.i;
-  const cpu0 = processCpu();
-  const t0 = performance.now();
-  const end = t0 + ms;
-  let now = t0;
-  do {
-    if (sync) for (let k = 0; k < state.batch; k++) fn(tokens[i++ % n]);
-    else for (let k = 0; k < state.batch; k++) await fn(tokens[i++ % n]);
-    now = performance.now();
-  } while (now < end);
-  state.cpu += processCpu() - cpu0;
-  state.time += (now - t0) / 1000;
-  state.ops += i - state.i;
-  state.i = i;
-}
-
-/** Ops/s of every variant, interleaved in short slices until each ran `seconds`. */
-async function measure(p, seconds) {
-  const states = p.variants.map((v) => ({ v, i: 0, ops: 0, time: 0, cpu: 0, batch: v.batch }));
-  for (let cycle = 0; states.some((s) => s.time < seconds); cycle++) {
-    for (let k = 0; k < states.length; k++) {
-      const s = states[(cycle + k) % states.length];
-      if (s.time < seconds) await slice(s.v, s, p.tokens, options.slice);
-    }
-  }
-  return Object.fromEntries(
-    states.map((s) => [
-      s.v.name,
-      { ops: s.ops / s.time, cpuUsPerOp: (s.cpu / s.ops) * 1e6, cpuShare: s.cpu / s.time },
-    ]),
-  );
-}
-
-/** Warm up and pick a batch size that checks the clock about every 0.2 ms. */
-async function warmUp(p) {
-  for (const v of p.variants) {
-    const s = { i: 0, ops: 0, time: 0, cpu: 0, batch: 1 };
-    await slice(v, s, p.tokens, options.warmup * 1000);
-    v.batch = Math.max(1, Math.min(1024, Math.floor(s.time / s.ops / 200e-6)));
-  }
-}
-
 const rounds = (r) => r.map((x) => (x * 100).toFixed(0)).join(", ");
 
 function report(p, s) {
@@ -247,20 +200,7 @@ console.log(
 const prepared = [];
 try {
   for (const alg of ALGS) prepared.push(await prepare(alg));
-  const names = prepared[0].variants.map((v) => v.name);
-  for (const p of prepared) await warmUp(p);
-  const samples = Object.fromEntries(
-    prepared.map((p) => [p.alg, Object.fromEntries(names.map((n) => [n, []]))]),
-  );
-  for (let round = 0; round < options.rounds; round++) {
-    for (const p of round % 2 === 0 ? prepared : [...prepared].reverse()) {
-      const m = await measure(p, options.duration);
-      for (const name of names) samples[p.alg][name].push(m[name]);
-      process.stderr.write(
-        `round ${round + 1}/${options.rounds} ${p.alg.padEnd(5)} ${names.map((n) => `${n} ${fmt.rate(m[n].ops)}`).join(", ")} ops/s (process CPU ${fmt.pct(m.jose.cpuShare)} during jose)\n`,
-      );
-    }
-  }
+  const samples = await runRounds(prepared, options);
   const verdicts = prepared.flatMap((p) => report(p, samples[p.alg]));
   if (verdicts.some((v) => !v)) console.log("\nA target was missed: see bench/README.md.");
 } finally {

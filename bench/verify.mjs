@@ -34,7 +34,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createVerifier } from "fast-jwt";
 import { decodeProtectedHeader, jwtVerify } from "jose";
-import { onExit, processCpuSeconds, ROOT } from "./lib/server.mjs";
+import { runRounds } from "./lib/interleaved.mjs";
+import { onExit, ROOT } from "./lib/server.mjs";
 import { fmt, median, parseArgs, table } from "./lib/stats.mjs";
 
 const options = parseArgs(process.argv.slice(2), {
@@ -349,85 +350,6 @@ async function prepare(alg) {
   return { alg, tokens, variants, close: () => issuer.close() };
 }
 
-// All threads: jose verifies through WebCrypto, whose work runs on libuv's pool.
-const processCpu = () => processCpuSeconds(process.pid);
-const mainThreadCpu = () => processCpuSeconds(process.pid, process.pid);
-
-/** Run `variant` for about `ms` milliseconds; adds to its running totals in `state`. */
-async function slice(variant, state, tokens, ms) {
-  const n = tokens.length;
-  const { fn, sync } = variant;
-  const batch = state.batch;
-  let i = state.i;
-  const cpu0 = processCpu();
-  const main0 = mainThreadCpu();
-  const t0 = performance.now();
-  const end = t0 + ms;
-  let now = t0;
-  if (sync) {
-    do {
-      for (let k = 0; k < batch; k++) fn(tokens[i++ % n]);
-      now = performance.now();
-    } while (now < end);
-  } else {
-    do {
-      for (let k = 0; k < batch; k++) await fn(tokens[i++ % n]);
-      now = performance.now();
-    } while (now < end);
-  }
-  state.main += mainThreadCpu() - main0;
-  state.cpu += processCpu() - cpu0;
-  state.time += (now - t0) / 1000;
-  state.ops += i - state.i;
-  state.i = i;
-}
-
-/**
- * Ops/s of every variant, measured interleaved: short slices (--slice ms) of
- * each variant in turn, the order rotating every cycle, until each has run
- * `seconds`. The machine is shared and its load changes from second to
- * second; interleaving finely gives every variant the same conditions, so
- * the ratios hold even when the absolute figures swing.
- */
-async function measure(p, seconds) {
-  const states = p.variants.map((v) => ({
-    v,
-    i: 0,
-    ops: 0,
-    time: 0,
-    cpu: 0,
-    main: 0,
-    batch: v.batch,
-  }));
-  for (let cycle = 0; states.some((s) => s.time < seconds); cycle++) {
-    for (let k = 0; k < states.length; k++) {
-      const s = states[(cycle + k) % states.length];
-      if (s.time < seconds) await slice(s.v, s, p.tokens, options.slice);
-    }
-  }
-  return Object.fromEntries(
-    states.map((s) => [
-      s.v.name,
-      {
-        ops: s.ops / s.time,
-        usPerOp: (s.time / s.ops) * 1e6,
-        cpuUsPerOp: (s.cpu / s.ops) * 1e6,
-        mainUsPerOp: (s.main / s.ops) * 1e6,
-        cpuShare: s.cpu / s.time,
-      },
-    ]),
-  );
-}
-
-/** Warm up every variant and pick a batch size that checks the clock about every 0.2 ms. */
-async function warmUp(p) {
-  for (const v of p.variants) {
-    const s = { i: 0, ops: 0, time: 0, cpu: 0, main: 0, batch: 1 };
-    await slice(v, s, p.tokens, options.warmup * 1000);
-    v.batch = Math.max(1, Math.min(1024, Math.floor(s.time / s.ops / 200e-6)));
-  }
-}
-
 const rounds = (r) => r.map((x) => (x * 100).toFixed(0)).join(", ");
 
 function report(p, s) {
@@ -502,23 +424,7 @@ console.log(
 const prepared = [];
 try {
   for (const alg of ALGS) prepared.push(await prepare(alg));
-  const names = prepared[0].variants.map((v) => v.name);
-  for (const p of prepared) await warmUp(p);
-
-  /** samples[alg][variant] = [{ ops, usPerOp, cpuUsPerOp, mainUsPerOp, cpuShare }, …] one per round */
-  const samples = Object.fromEntries(
-    prepared.map((p) => [p.alg, Object.fromEntries(names.map((n) => [n, []]))]),
-  );
-  for (let round = 0; round < options.rounds; round++) {
-    const algs = round % 2 === 0 ? prepared : [...prepared].reverse();
-    for (const p of algs) {
-      const m = await measure(p, options.duration);
-      for (const name of names) samples[p.alg][name].push(m[name]);
-      process.stderr.write(
-        `round ${round + 1}/${options.rounds} ${p.alg.padEnd(5)} ${names.map((n) => `${n} ${fmt.rate(m[n].ops)}`).join(", ")} ops/s (process CPU ${fmt.pct(m.jose.cpuShare)} during jose)\n`,
-      );
-    }
-  }
+  const samples = await runRounds(prepared, options);
   const verdicts = prepared.flatMap((p) => report(p, samples[p.alg]));
   if (verdicts.some((v) => !v)) console.log("\nA target was missed: see bench/README.md.");
 } finally {
