@@ -32,6 +32,7 @@ import { securityHeaders } from "./security-headers.js";
 import { accountActivityRoutes } from "./web/account-activity-routes.js";
 import { accountGrantRoutes } from "./web/account-grant-routes.js";
 import { accountRoutes } from "./web/account-routes.js";
+import { demoRoutes } from "./web/demo-routes.js";
 import { homeRoutes } from "./web/home-routes.js";
 import { loginRoutes } from "./web/login-routes.js";
 import { logoutRoutes } from "./web/logout-routes.js";
@@ -170,6 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     accountRoutes,
     accountGrantRoutes,
     accountActivityRoutes,
+    demoRoutes,
     setupRoutes,
     sessionApiRoutes,
     userApiRoutes,

@@ -61,6 +61,9 @@ table.events { width: 100%; border-collapse: collapse; }
 table.events th, table.events td { text-align: left; vertical-align: top; padding: .55rem .5rem .55rem 0; border-top: 1px solid var(--line); }
 table.events th { color: var(--muted); font-weight: 600; font-size: .875rem; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+h3 { font-size: 1rem; margin: 1rem 0 .25rem; }
+#me-status.ok { color: var(--ok); }
+#me-status.refused { color: var(--danger); }
 .foot { text-align: center; color: var(--muted); font-size: .8rem; padding: 1rem; }
 @media (max-width: 480px) { .card { padding: 1rem; } h1 { font-size: 1.3rem; } }
 `;
