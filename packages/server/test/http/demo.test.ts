@@ -49,7 +49,7 @@ describe("/demo (TESSERA_DEMO)", () => {
     expect(res.headers.location).toBe("/login?return_to=%2Fdemo");
   });
 
-  it.each([
+  it.each<{ env: Record<string, string>; why: string }>([
     { env: { TESSERA_DEMO: "off" }, why: "switched off" },
     { env: { TESSERA_ISSUER: "https://auth.example.com" }, why: "auto off localhost" },
   ])("404 when $why: page and script alike", async ({ env }) => {
