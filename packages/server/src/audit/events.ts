@@ -70,11 +70,19 @@ export interface AuditEvent extends AuditEventInput {
 export interface AuditQuery {
   readonly userId?: string;
   readonly type?: EventType;
+  /** Any of these types (an empty list matches nothing). */
+  readonly types?: readonly EventType[];
   readonly since?: number;
   readonly until?: number;
   /** Return events with `seq` greater than this (ascending order). */
   readonly afterSeq?: number;
   readonly limit: number;
+  /**
+   * Keep the newest `limit` matches instead of the oldest (still returned in
+   * ascending order): "the last 20 events of this user" without paging
+   * through the whole history. Default false.
+   */
+  readonly newest?: boolean;
 }
 
 export type ChainCheck =

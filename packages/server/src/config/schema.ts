@@ -175,6 +175,12 @@ export const configSchema = {
     "open",
     "`closed`: only admins and the CLI create users",
   ),
+  demo: oneOf(
+    "TESSERA_DEMO",
+    ["auto", "on", "off"],
+    "auto",
+    "the hybrid demo page `/demo`; `auto`: on only when the issuer is `http://localhost…`",
+  ),
   trustProxy: custom<TrustProxy>(
     "TESSERA_TRUST_PROXY",
     false,

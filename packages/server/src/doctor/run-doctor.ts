@@ -6,6 +6,7 @@ import { signingKeyAgeCheck } from "./key-checks.js";
 import { lifetimeChecks } from "./lifetime-checks.js";
 import { secretFileModeCheck, secretLeftoversCheck, secretSourceCheck } from "./secret-checks.js";
 import {
+  demoCheck,
   insecureCookiesCheck,
   issuerCheck,
   registrationCheck,
@@ -26,6 +27,7 @@ export const doctorChecks: readonly Check[] = [
   signingKeyAgeCheck,
   argon2Check,
   registrationCheck,
+  demoCheck,
 ];
 
 export interface DoctorReport {

@@ -1,3 +1,4 @@
+import { demoEnabled } from "../config/demo-enabled.js";
 import type { Check } from "./finding.js";
 import { issuerIsLocal } from "./finding.js";
 
@@ -91,3 +92,19 @@ export const registrationCheck: Check = (config) =>
         },
       ]
     : [];
+
+/**
+ * The demo page hands a signed-in browser's access token to a script and
+ * shows it: meant for a developer's machine (docs/decisions/0042-demo-page.md).
+ */
+export const demoCheck: Check = (config) => {
+  if (!demoEnabled(config) || issuerIsLocal(config)) return [];
+  return [
+    {
+      id: "demo.enabled",
+      severity: "medium",
+      what: `TESSERA_DEMO=on serves the hybrid demo page /demo at ${config.issuer}: signed-in users can open a page that displays their access token.`,
+      fix: "Unset TESSERA_DEMO (auto turns the demo off off localhost) or set TESSERA_DEMO=off.",
+    },
+  ];
+};

@@ -29,7 +29,10 @@ import { requestIdOf } from "./request-id.js";
 import type { RouteContext } from "./route-context.js";
 import { RouteTable } from "./route-table.js";
 import { securityHeaders } from "./security-headers.js";
+import { accountActivityRoutes } from "./web/account-activity-routes.js";
+import { accountGrantRoutes } from "./web/account-grant-routes.js";
 import { accountRoutes } from "./web/account-routes.js";
+import { demoRoutes } from "./web/demo-routes.js";
 import { homeRoutes } from "./web/home-routes.js";
 import { loginRoutes } from "./web/login-routes.js";
 import { logoutRoutes } from "./web/logout-routes.js";
@@ -166,6 +169,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerRoutes,
     logoutRoutes,
     accountRoutes,
+    accountGrantRoutes,
+    accountActivityRoutes,
+    demoRoutes,
     setupRoutes,
     sessionApiRoutes,
     userApiRoutes,

@@ -3,7 +3,7 @@ import type { Config } from "../config/load-config.js";
 
 /**
  * Response headers for every answer (OWASP HTTP Headers Cheat Sheet):
- * a CSP with no script at all and no inline style, no framing
+ * a CSP with no script at all (the demo page: our own scripts only) and no inline style, no framing
  * (`frame-ancestors 'none'`), forms that post only to us, `nosniff`, and
  * `Referrer-Policy: same-origin`, under which Chromium still sends `Origin`
  * on same-origin form posts (with `no-referrer` it sends `Origin: null`).
@@ -18,10 +18,14 @@ export function securityHeaders(config: Config) {
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join("; ");
+  // Routes marked `config: { scripts: true }` (the demo page) may run scripts
+  // from our own origin and call our own API; nothing inline, still.
+  const scriptCsp = `${csp}; script-src 'self'; connect-src 'self'`;
   const hsts = config.issuer.startsWith("https://") ? "max-age=31536000; includeSubDomains" : null;
 
-  return async function onSend(_request: FastifyRequest, reply: FastifyReply, payload: unknown) {
-    reply.header("content-security-policy", csp);
+  return async function onSend(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+    const scripts = (request.routeOptions.config as { scripts?: boolean } | undefined)?.scripts;
+    reply.header("content-security-policy", scripts === true ? scriptCsp : csp);
     reply.header("x-content-type-options", "nosniff");
     reply.header("referrer-policy", "same-origin");
     reply.header("x-frame-options", "DENY");

@@ -186,6 +186,21 @@ export function describeAuditLogContract(name: string, makeStores: MakeStores): 
         expect(await seqs({ afterSeq: 2, limit: 2 })).toEqual([3, 4]);
         expect(await seqs({ userId: "alice", afterSeq: 1, limit: 2 })).toEqual([2, 4]);
         expect(await seqs({ limit: 0 })).toEqual([]);
+        // The newest matches, still in ascending order.
+        expect(await seqs({ limit: 2, newest: true })).toEqual([4, 5]);
+        expect(await seqs({ userId: "alice", limit: 3, newest: true })).toEqual([2, 4, 5]);
+        expect(
+          await seqs({ userId: "alice", until: T0 + 4 * HOUR, limit: 2, newest: true }),
+        ).toEqual([2, 4]);
+        expect(await seqs({ userId: "bob", limit: 20, newest: true })).toEqual([3]);
+        // Any of several types; an empty list matches nothing.
+        expect(await seqs({ types: ["login.succeeded", "session.created"], limit: 100 })).toEqual([
+          2, 4,
+        ]);
+        expect(
+          await seqs({ userId: "alice", types: ["login.failed"], limit: 1, newest: true }),
+        ).toEqual([5]);
+        expect(await seqs({ types: [], limit: 100 })).toEqual([]);
       });
 
       it("returns the stored events themselves, with seq and hashes", async () => {

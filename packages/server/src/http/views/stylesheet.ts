@@ -49,6 +49,21 @@ ul.devices li:first-child { border-top: 0; }
 .device-name { font-weight: 600; }
 .badge { display: inline-block; font-size: .75rem; font-weight: 600; padding: .1rem .45rem; border-radius: 999px;
   background: var(--accent); color: var(--accent-fg); margin-left: .4rem; vertical-align: middle; }
+.badge.warn { background: var(--danger); color: var(--card); }
+.tabs { display: flex; gap: 1.25rem; margin: -.25rem 0 1.25rem; border-bottom: 1px solid var(--line); }
+.tabs a { padding: .4rem 0; text-decoration: none; }
+.tabs a[aria-current=page] { color: var(--fg); font-weight: 600; border-bottom: 3px solid var(--accent); }
+.empty { color: var(--muted); font-style: italic; }
+code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .875rem; }
+pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: .75rem; overflow-x: auto; margin: .5rem 0 0; }
+.table-wrap { overflow-x: auto; }
+table.events { width: 100%; border-collapse: collapse; }
+table.events th, table.events td { text-align: left; vertical-align: top; padding: .55rem .5rem .55rem 0; border-top: 1px solid var(--line); }
+table.events th { color: var(--muted); font-weight: 600; font-size: .875rem; }
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+h3 { font-size: 1rem; margin: 1rem 0 .25rem; }
+#me-status.ok { color: var(--ok); }
+#me-status.refused { color: var(--danger); }
 .foot { text-align: center; color: var(--muted); font-size: .8rem; padding: 1rem; }
 @media (max-width: 480px) { .card { padding: 1rem; } h1 { font-size: 1.3rem; } }
 `;

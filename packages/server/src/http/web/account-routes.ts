@@ -8,11 +8,13 @@ import type { SessionAuth } from "../request-auth.js";
 import { requestContext } from "../request-context.js";
 import { formFields, type RouteContext, sendHtml } from "../route-context.js";
 import { accountPage } from "../views/account-page.js";
+import { signedIn as signedInAs } from "./signed-in.js";
 
 const notices: Record<string, string> = {
   password_changed: "Password changed. Every other device has been signed out.",
   device_signed_out: "That device has been signed out.",
   others_signed_out: "All other devices have been signed out.",
+  app_signed_out: "That app has been signed out.",
 };
 
 /** Clear the session cookie and ask the browser to drop cached pages and storage. */
@@ -27,29 +29,23 @@ export function signOutResponse(reply: FastifyReply, ctx: RouteContext): Fastify
 export function accountRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { sessions, clock, config } = ctx.deps;
 
-  /** Signed-in user or a redirect to the login page that comes back here. */
-  async function signedIn(
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): Promise<SessionAuth | null> {
-    const auth = await ctx.auth.optional(request);
-    if (!auth) {
-      const path = request.method === "GET" ? request.url : "/account";
-      void reply.redirect(`/login?return_to=${encodeURIComponent(path)}`, 303);
-    }
-    return auth;
-  }
+  const signedIn = (request: FastifyRequest, reply: FastifyReply) =>
+    signedInAs(ctx, request, reply);
 
   async function render(
     reply: FastifyReply,
     auth: SessionAuth,
     extra: { notice?: string; error?: string; status?: number },
   ) {
-    const list = await sessions.list(auth.user.id);
+    const [list, grants] = await Promise.all([
+      sessions.list(auth.user.id),
+      ctx.deps.stores.grants.listGrantsOfUser(auth.user.id, clock.now()),
+    ]);
     const page = accountPage({
       user: auth.user,
       current: auth.session,
       sessions: list,
+      grants,
       csrfToken: csrfTokenOf(auth.session),
       now: clock.now(),
       notice: extra.notice,

@@ -110,9 +110,16 @@ export class PostgresAuditLog implements AuditLog {
     if (query.type !== undefined) add("type =", query.type);
     if (query.since !== undefined) add("time >=", query.since);
     if (query.until !== undefined) add("time <", query.until);
+    if (query.types !== undefined) {
+      values.push([...query.types]);
+      where.push(`type = ANY($${values.length})`);
+    }
     values.push(Math.max(0, Math.min(query.limit, 10_000)));
+    const select = `SELECT * FROM audit_events WHERE ${where.join(" AND ")}`;
     const rows = await this.db.query<AuditEventRow>(
-      `SELECT * FROM audit_events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT $${values.length}`,
+      query.newest
+        ? `SELECT * FROM (${select} ORDER BY seq DESC LIMIT $${values.length}) AS newest ORDER BY seq`
+        : `${select} ORDER BY seq LIMIT $${values.length}`,
       values,
     );
     return rows.map(toAuditEvent);

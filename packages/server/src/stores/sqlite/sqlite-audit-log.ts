@@ -150,10 +150,25 @@ export class SqliteAuditLog implements AuditLog {
     if (query.type !== undefined) where.push("type = @type");
     if (query.since !== undefined) where.push("time >= @since");
     if (query.until !== undefined) where.push("time < @until");
+    const { newest, types, ...params } = query;
+    const typeParams: Record<string, string> = {};
+    if (types !== undefined) {
+      types.forEach((t, i) => {
+        typeParams[`t${i}`] = t;
+      });
+      const names = Object.keys(typeParams).map((k) => `@${k}`);
+      where.push(names.length > 0 ? `type IN (${names.join(", ")})` : "0");
+    }
+    const select = `SELECT * FROM audit_events WHERE ${where.join(" AND ")}`;
     const rows = this.db
-      .prepare(`SELECT * FROM audit_events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT @limit`)
+      .prepare(
+        newest
+          ? `SELECT * FROM (${select} ORDER BY seq DESC LIMIT @limit) ORDER BY seq`
+          : `${select} ORDER BY seq LIMIT @limit`,
+      )
       .all({
-        ...query,
+        ...params,
+        ...typeParams,
         afterSeq: query.afterSeq ?? 0,
         limit: Math.max(0, Math.min(query.limit, 10_000)),
       }) as AuditEventRow[];

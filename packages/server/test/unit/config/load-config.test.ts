@@ -189,6 +189,7 @@ const cases: readonly Case[] = [
     bad: "3599",
   },
   { env: "TESSERA_SIGNING_ALG", good: "EdDSA", expect: { signingAlg: "EdDSA" }, bad: "HS256" },
+  { env: "TESSERA_DEMO", good: "off", expect: { demo: "off" }, bad: "yes" },
   {
     env: "TESSERA_REGISTRATION",
     good: "closed",
