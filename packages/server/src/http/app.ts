@@ -30,6 +30,8 @@ import type { RouteContext } from "./route-context.js";
 import { RouteTable } from "./route-table.js";
 import { securityHeaders } from "./security-headers.js";
 import { accountRoutes } from "./web/account-routes.js";
+import { adminHomeRoutes } from "./web/admin-home-routes.js";
+import { adminUserRoutes } from "./web/admin-user-routes.js";
 import { homeRoutes } from "./web/home-routes.js";
 import { loginRoutes } from "./web/login-routes.js";
 import { logoutRoutes } from "./web/logout-routes.js";
@@ -178,6 +180,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logoutEverywhereApiRoutes,
     adminUserApiRoutes,
     revocationFeedRoutes,
+    adminHomeRoutes,
+    adminUserRoutes,
   ]) {
     group(app, ctx);
   }

@@ -5,6 +5,8 @@ import type {
   AuditListener,
   AuditLog,
   AuditQuery,
+  BucketCount,
+  BucketQuery,
   ChainCheck,
   PruneResult,
 } from "../../audit/events.js";
@@ -186,16 +188,41 @@ export class SqliteAuditLog implements AuditLog {
     const where: string[] = ["seq > @afterSeq"];
     if (query.userId !== undefined) where.push("user_id = @userId");
     if (query.type !== undefined) where.push("type = @type");
+    if (query.outcome !== undefined) where.push("outcome = @outcome");
+    if (query.sessionId !== undefined) where.push("session_id = @sessionId");
+    if (query.grantId !== undefined) where.push("grant_id = @grantId");
     if (query.since !== undefined) where.push("time >= @since");
     if (query.until !== undefined) where.push("time < @until");
+    if (query.beforeSeq !== undefined) where.push("seq < @beforeSeq");
+    const order = query.newestFirst ? "DESC" : "ASC";
+    const { newestFirst: _order, ...params } = query;
     const rows = this.db
-      .prepare(`SELECT * FROM audit_events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT @limit`)
+      .prepare(
+        `SELECT * FROM audit_events WHERE ${where.join(" AND ")} ORDER BY seq ${order} LIMIT @limit`,
+      )
       .all({
-        ...query,
+        ...params,
         afterSeq: query.afterSeq ?? 0,
         limit: Math.max(0, Math.min(query.limit, 10_000)),
       }) as AuditEventRow[];
     return rows.map(toAuditEvent);
+  }
+
+  async countByBucket(query: BucketQuery): Promise<BucketCount[]> {
+    if (query.types.length === 0 || query.until <= query.since) return [];
+    const bucketMs = Math.max(1, Math.floor(query.bucketMs));
+    const marks = query.types.map((_, i) => `@t${i}`).join(", ");
+    const types = Object.fromEntries(query.types.map((t, i) => [`t${i}`, t]));
+    // Integer division (bound numbers arrive as REAL, hence the casts): the
+    // bucket index, computed where the rows are.
+    return this.db
+      .prepare(
+        `SELECT @since + ((time - CAST(@since AS INTEGER)) / CAST(@bucketMs AS INTEGER)) * @bucketMs AS bucket,
+                type, count(*) AS count
+         FROM audit_events WHERE time >= @since AND time < @until AND type IN (${marks})
+         GROUP BY bucket, type ORDER BY bucket, type`,
+      )
+      .all({ ...types, since: query.since, until: query.until, bucketMs }) as BucketCount[];
   }
 
   async tail(limit: number): Promise<AuditEvent[]> {
