@@ -30,6 +30,7 @@ import type { RouteContext } from "./route-context.js";
 import { RouteTable } from "./route-table.js";
 import { securityHeaders } from "./security-headers.js";
 import { accountRoutes } from "./web/account-routes.js";
+import { adminAuditPageRoutes } from "./web/admin-audit-page-routes.js";
 import { adminHomeRoutes } from "./web/admin-home-routes.js";
 import { adminUserRoutes } from "./web/admin-user-routes.js";
 import { homeRoutes } from "./web/home-routes.js";
@@ -182,6 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     revocationFeedRoutes,
     adminHomeRoutes,
     adminUserRoutes,
+    adminAuditPageRoutes,
   ]) {
     group(app, ctx);
   }
