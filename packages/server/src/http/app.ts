@@ -32,6 +32,7 @@ import { securityHeaders } from "./security-headers.js";
 import { accountRoutes } from "./web/account-routes.js";
 import { adminAuditPageRoutes } from "./web/admin-audit-page-routes.js";
 import { adminHomeRoutes } from "./web/admin-home-routes.js";
+import { adminKeyRoutes } from "./web/admin-key-routes.js";
 import { adminUserRoutes } from "./web/admin-user-routes.js";
 import { homeRoutes } from "./web/home-routes.js";
 import { loginRoutes } from "./web/login-routes.js";
@@ -184,6 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     adminHomeRoutes,
     adminUserRoutes,
     adminAuditPageRoutes,
+    adminKeyRoutes,
   ]) {
     group(app, ctx);
   }
