@@ -30,6 +30,7 @@ import type { RouteContext } from "./route-context.js";
 import { RouteTable } from "./route-table.js";
 import { securityHeaders } from "./security-headers.js";
 import { accountRoutes } from "./web/account-routes.js";
+import { adminActivityRoutes } from "./web/admin-activity-routes.js";
 import { adminAuditPageRoutes } from "./web/admin-audit-page-routes.js";
 import { adminHomeRoutes } from "./web/admin-home-routes.js";
 import { adminKeyRoutes } from "./web/admin-key-routes.js";
@@ -186,6 +187,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     adminUserRoutes,
     adminAuditPageRoutes,
     adminKeyRoutes,
+    adminActivityRoutes,
   ]) {
     group(app, ctx);
   }
