@@ -69,6 +69,6 @@ export function activityChart(o: ChartOptions): SafeHtml {
 </svg>
 <ul class="legend" aria-hidden="true">${o.series.map(
     (s) =>
-      html`<li><svg width="28" height="10" viewBox="0 0 28 10" class="chart"><line class="series s-${s.id}" x1="0" x2="28" y1="5" y2="5"/></svg>${s.label}</li>`,
+      html`<li><svg width="28" height="10" viewBox="0 0 28 10" class="swatch"><line class="series s-${s.id}" x1="0" x2="28" y1="5" y2="5"/></svg>${s.label}</li>`,
   )}</ul>`;
 }

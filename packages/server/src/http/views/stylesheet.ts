@@ -69,7 +69,7 @@ a.button.danger { color: var(--danger); border-color: var(--danger); }
 .filters .row, .filters .grid { display: flex; gap: .75rem; flex-wrap: wrap; align-items: end; }
 .filters .grid > div { flex: 1 1 10rem; }
 .filters .row input { flex: 1; }
-select { width: 100%; padding: .55rem .6rem; font: inherit; color: var(--fg); background: var(--bg);
+select { width: 100%; padding: .6rem .7rem; font: inherit; color: var(--fg); background: var(--bg);
   border: 1px solid var(--line); border-radius: 6px; }
 select:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 .pager { display: flex; gap: 1.5rem; margin-top: 1rem; }
@@ -80,12 +80,12 @@ select:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 .chart { width: 100%; height: auto; max-height: 22rem; }
 .chart .axis { stroke: var(--line); }
 .chart text { fill: var(--muted); font-size: 11px; }
-.chart .series { fill: none; stroke-width: 2.5; }
+.chart .series, .swatch .series { fill: none; stroke-width: 2.5; }
 .s-logins { stroke: #1f77b4; } .s-failures { stroke: #d62728; stroke-dasharray: 6 3; }
 .s-refreshes { stroke: #2ca02c; stroke-dasharray: 2 3; } .s-reuse { stroke: #9467bd; stroke-dasharray: 10 3 2 3; }
 .s-revocations { stroke: #ff7f0e; stroke-dasharray: 1 0; stroke-width: 1.5; }
 .legend { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; list-style: none; padding: 0; margin: .5rem 0 0; font-size: .9rem; }
-.legend svg { vertical-align: middle; margin-right: .35rem; }
+.legend svg { vertical-align: middle; margin-right: .35rem; width: 28px; height: 10px; }
 code { overflow-wrap: anywhere; }
 pre.details { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--bg); padding: .75rem; border-radius: 6px; margin: 0; }
 @media (max-width: 480px) { .card { padding: 1rem; } h1 { font-size: 1.3rem; } }
