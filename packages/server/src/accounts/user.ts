@@ -13,6 +13,12 @@ export interface User {
   readonly disabledAt: number | null;
 }
 
+export interface ListUsersOptions {
+  readonly limit: number;
+  readonly after?: string;
+  readonly emailContains?: string;
+}
+
 /**
  * Users port. Each method that changes state writes the given audit events in
  * the same transaction.
@@ -22,8 +28,12 @@ export interface UserStore {
   createUser(user: User, events: readonly AuditEventInput[]): Promise<User | null>;
   findUserById(id: string): Promise<User | null>;
   findUserByEmail(email: string): Promise<User | null>;
-  /** Ordered by creation, oldest first; `after` is the id of the last row seen. */
-  listUsers(options: { limit: number; after?: string }): Promise<User[]>;
+  /**
+   * Ordered by creation, oldest first; `after` is the id of the last row seen.
+   * `emailContains` keeps users whose (normalised) email contains it, as a
+   * plain substring (no wildcards).
+   */
+  listUsers(options: ListUsersOptions): Promise<User[]>;
   countAdmins(): Promise<number>;
   /** Replace the hash; false when no such user. */
   setPasswordHash(

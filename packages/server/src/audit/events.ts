@@ -72,17 +72,40 @@ export interface AuditQuery {
   readonly type?: EventType;
   /** Any of these types (an empty list matches nothing). */
   readonly types?: readonly EventType[];
+  readonly outcome?: Outcome;
+  /** Events about this session (public id), or this grant: an incident's trail. */
+  readonly sessionId?: string;
+  readonly grantId?: string;
   readonly since?: number;
   readonly until?: number;
-  /** Return events with `seq` greater than this (ascending order). */
+  /** Return events with `seq` greater than this. */
   readonly afterSeq?: number;
-  readonly limit: number;
+  /** Return events with `seq` less than this. */
+  readonly beforeSeq?: number;
   /**
-   * Keep the newest `limit` matches instead of the oldest (still returned in
-   * ascending order): "the last 20 events of this user" without paging
-   * through the whole history. Default false.
+   * Descending by seq (the newest `limit` matches first), for pages people
+   * read; ascending (the default) for exports and feeds.
    */
-  readonly newest?: boolean;
+  readonly newestFirst?: boolean;
+  readonly limit: number;
+}
+
+/** Events per type and time bucket (`AuditLog.countByBucket`). */
+export interface BucketQuery {
+  readonly types: readonly EventType[];
+  /** Inclusive start; bucket `i` covers `[since + i·bucketMs, since + (i+1)·bucketMs)`. */
+  readonly since: number;
+  /** Exclusive end. */
+  readonly until: number;
+  /** Bucket width in ms, at least 1. */
+  readonly bucketMs: number;
+}
+
+/** One non-empty cell: `bucket` is the bucket's start time (ms). */
+export interface BucketCount {
+  readonly bucket: number;
+  readonly type: EventType;
+  readonly count: number;
 }
 
 export type ChainCheck =
@@ -137,8 +160,14 @@ export interface AuditLog {
     apply: () => Promise<T>,
     events: (result: T) => readonly AuditEventInput[],
   ): Promise<T>;
-  /** Events matching the query, ascending by seq. */
+  /** Events matching the query, ascending by seq (descending with `newestFirst`). */
   query(query: AuditQuery): Promise<AuditEvent[]>;
+  /**
+   * How many events of each of `types` fall in each time bucket of
+   * `[since, until)`, counted by the database (the activity charts). Empty
+   * cells are left out; rows come ordered by bucket, then type.
+   */
+  countByBucket(query: BucketQuery): Promise<BucketCount[]>;
   /** The newest `limit` events, ascending by seq. */
   tail(limit: number): Promise<AuditEvent[]>;
   /**

@@ -32,6 +32,11 @@ import { securityHeaders } from "./security-headers.js";
 import { accountActivityRoutes } from "./web/account-activity-routes.js";
 import { accountGrantRoutes } from "./web/account-grant-routes.js";
 import { accountRoutes } from "./web/account-routes.js";
+import { adminActivityRoutes } from "./web/admin-activity-routes.js";
+import { adminAuditPageRoutes } from "./web/admin-audit-page-routes.js";
+import { adminHomeRoutes } from "./web/admin-home-routes.js";
+import { adminKeyRoutes } from "./web/admin-key-routes.js";
+import { adminUserRoutes } from "./web/admin-user-routes.js";
 import { demoRoutes } from "./web/demo-routes.js";
 import { homeRoutes } from "./web/home-routes.js";
 import { loginRoutes } from "./web/login-routes.js";
@@ -184,6 +189,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logoutEverywhereApiRoutes,
     adminUserApiRoutes,
     revocationFeedRoutes,
+    adminHomeRoutes,
+    adminUserRoutes,
+    adminAuditPageRoutes,
+    adminKeyRoutes,
+    adminActivityRoutes,
   ]) {
     group(app, ctx);
   }

@@ -232,8 +232,9 @@ export class KeyManager {
    * Rotate now: the published next key becomes current, a new next key is
    * published, the old current key retires once its tokens have expired.
    * Returns false when another rotator won the race (nothing changed here).
+   * `actor` is recorded on the event: `system` (the schedule), `cli` or an admin's id.
    */
-  async rotate(reason: "scheduled" | "manual"): Promise<boolean> {
+  async rotate(reason: "scheduled" | "manual", actor = "system"): Promise<boolean> {
     const { store, clock, wrappingKey, alg, maxTokenLifetimeMs } = this.options;
     const snapshot = await this.fresh(true);
     const current = snapshot.published.find((k) => k.state === "current");
@@ -255,13 +256,17 @@ export class KeyManager {
         retireAfter: now + maxTokenLifetimeMs + this.cacheTtl,
       },
       [
-        this.events("signing_key.rotated", {
-          reason,
-          from: current.kid,
-          to: next.kid,
-          next: newNext.kid,
-          alg: newNext.alg,
-        }),
+        this.events(
+          "signing_key.rotated",
+          {
+            reason,
+            from: current.kid,
+            to: next.kid,
+            next: newNext.kid,
+            alg: newNext.alg,
+          },
+          actor,
+        ),
       ],
     );
     await this.fresh(true);

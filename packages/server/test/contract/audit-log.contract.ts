@@ -186,21 +186,46 @@ export function describeAuditLogContract(name: string, makeStores: MakeStores): 
         expect(await seqs({ afterSeq: 2, limit: 2 })).toEqual([3, 4]);
         expect(await seqs({ userId: "alice", afterSeq: 1, limit: 2 })).toEqual([2, 4]);
         expect(await seqs({ limit: 0 })).toEqual([]);
-        // The newest matches, still in ascending order.
-        expect(await seqs({ limit: 2, newest: true })).toEqual([4, 5]);
-        expect(await seqs({ userId: "alice", limit: 3, newest: true })).toEqual([2, 4, 5]);
+        // The newest matches first.
+        expect(await seqs({ limit: 2, newestFirst: true })).toEqual([5, 4]);
+        expect(await seqs({ userId: "alice", limit: 3, newestFirst: true })).toEqual([5, 4, 2]);
         expect(
-          await seqs({ userId: "alice", until: T0 + 4 * HOUR, limit: 2, newest: true }),
-        ).toEqual([2, 4]);
-        expect(await seqs({ userId: "bob", limit: 20, newest: true })).toEqual([3]);
+          await seqs({ userId: "alice", until: T0 + 4 * HOUR, limit: 2, newestFirst: true }),
+        ).toEqual([4, 2]);
+        expect(await seqs({ userId: "bob", limit: 20, newestFirst: true })).toEqual([3]);
         // Any of several types; an empty list matches nothing.
         expect(await seqs({ types: ["login.succeeded", "session.created"], limit: 100 })).toEqual([
           2, 4,
         ]);
         expect(
-          await seqs({ userId: "alice", types: ["login.failed"], limit: 1, newest: true }),
+          await seqs({ userId: "alice", types: ["login.failed"], limit: 1, newestFirst: true }),
         ).toEqual([5]);
         expect(await seqs({ types: [], limit: 100 })).toEqual([]);
+      });
+
+      it("filters by outcome, session and grant, and pages newest first", async () => {
+        await stores.audit.append([
+          makeEvent("login.failed", { outcome: "failure", time: T0 }),
+          makeEvent("session.created", { sessionId: "s1", time: T0 + 1 }),
+          makeEvent("grant.created", { grantId: "g1", sessionId: "s1", time: T0 + 2 }),
+          makeEvent("refresh_token.reused", { outcome: "failure", grantId: "g1", time: T0 + 3 }),
+          makeEvent("session.revoked", { sessionId: "s2", time: T0 + 4 }),
+        ]);
+        const seqs = async (q: Parameters<typeof stores.audit.query>[0]) =>
+          (await stores.audit.query(q)).map((e) => e.seq);
+
+        expect(await seqs({ outcome: "failure", limit: 100 })).toEqual([1, 4]);
+        expect(await seqs({ outcome: "success", limit: 100 })).toEqual([2, 3, 5]);
+        expect(await seqs({ sessionId: "s1", limit: 100 })).toEqual([2, 3]);
+        expect(await seqs({ grantId: "g1", limit: 100 })).toEqual([3, 4]);
+        expect(await seqs({ grantId: "g1", outcome: "failure", limit: 100 })).toEqual([4]);
+        expect(await seqs({ newestFirst: true, limit: 2 })).toEqual([5, 4]);
+        expect(await seqs({ newestFirst: true, beforeSeq: 4, limit: 2 })).toEqual([3, 2]);
+        expect(await seqs({ newestFirst: true, beforeSeq: 2, limit: 2 })).toEqual([1]);
+        expect(await seqs({ beforeSeq: 3, limit: 100 })).toEqual([1, 2]);
+        expect(await seqs({ newestFirst: true, outcome: "success", limit: 100 })).toEqual([
+          5, 3, 2,
+        ]);
       });
 
       it("returns the stored events themselves, with seq and hashes", async () => {
@@ -208,6 +233,52 @@ export function describeAuditLogContract(name: string, makeStores: MakeStores): 
         const [stored] = await stores.audit.query({ limit: 1 });
         expect(stored).toMatchObject({ ...event, seq: 1, prevHash: GENESIS_HASH });
         expect(stored?.hash).toBe(chainHash(GENESIS_HASH, 1, event!));
+      });
+    });
+
+    describe("countByBucket", () => {
+      it("counts events per type and time bucket in [since, until), skipping empty cells", async () => {
+        const M = 60_000;
+        await stores.audit.append([
+          makeEvent("login.succeeded", { time: T0 - 1 }),
+          makeEvent("login.succeeded", { time: T0 }),
+          makeEvent("login.succeeded", { time: T0 + M - 1 }),
+          makeEvent("login.failed", { outcome: "failure", time: T0 + 10 }),
+          makeEvent("login.succeeded", { time: T0 + 2 * M }),
+          makeEvent("session.created", { time: T0 + 2 * M }),
+          makeEvent("refresh_token.reused", { outcome: "failure", time: T0 + 2 * M + 5 }),
+          makeEvent("login.succeeded", { time: T0 + 3 * M }),
+        ]);
+        const counts = await stores.audit.countByBucket({
+          types: ["login.succeeded", "login.failed", "refresh_token.reused"],
+          since: T0,
+          until: T0 + 3 * M,
+          bucketMs: M,
+        });
+        expect(counts).toEqual([
+          { bucket: T0, type: "login.failed", count: 1 },
+          { bucket: T0, type: "login.succeeded", count: 2 },
+          { bucket: T0 + 2 * M, type: "login.succeeded", count: 1 },
+          { bucket: T0 + 2 * M, type: "refresh_token.reused", count: 1 },
+        ]);
+      });
+
+      it("is empty for no types, an empty window or an empty log", async () => {
+        const q = {
+          types: ["login.succeeded"] as const,
+          since: T0,
+          until: T0 + HOUR,
+          bucketMs: 1000,
+        };
+        expect(await stores.audit.countByBucket({ ...q, types: [...q.types] })).toEqual([]);
+        await stores.audit.append([makeEvent("login.succeeded", { time: T0 })]);
+        expect(await stores.audit.countByBucket({ ...q, types: [] })).toEqual([]);
+        expect(await stores.audit.countByBucket({ ...q, types: [...q.types], until: T0 })).toEqual(
+          [],
+        );
+        expect(await stores.audit.countByBucket({ ...q, types: [...q.types] })).toEqual([
+          { bucket: T0, type: "login.succeeded", count: 1 },
+        ]);
       });
     });
 

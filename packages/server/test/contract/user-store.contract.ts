@@ -91,6 +91,31 @@ export function describeUserStoreContract(name: string, makeStores: MakeStores):
         expect(await stores.users.listUsers({ limit: 0 })).toEqual([]);
       });
 
+      it("searches by a plain email substring, paged like the full list", async () => {
+        const emails = [
+          "ann@corp.example",
+          "bob@home.example",
+          "cat@corp.example",
+          "x%_y@corp.example",
+        ];
+        const users: User[] = [];
+        for (const [i, email] of emails.entries())
+          users.push(await createUser({ id: `u${i}`, email, createdAt: T0 + i }));
+        const ids = async (o: Parameters<typeof stores.users.listUsers>[0]) =>
+          (await stores.users.listUsers(o)).map((u) => u.id);
+
+        expect(await ids({ limit: 10, emailContains: "@corp." })).toEqual(["u0", "u2", "u3"]);
+        expect(await ids({ limit: 1, emailContains: "corp" })).toEqual(["u0"]);
+        expect(await ids({ limit: 10, emailContains: "corp", after: "u0" })).toEqual(["u2", "u3"]);
+        // No wildcards: `%` and `_` match only themselves.
+        expect(await ids({ limit: 10, emailContains: "%" })).toEqual(["u3"]);
+        expect(await ids({ limit: 10, emailContains: "_" })).toEqual(["u3"]);
+        expect(await ids({ limit: 10, emailContains: "nobody" })).toEqual([]);
+        expect(await stores.users.listUsers({ limit: 10, emailContains: "bob" })).toEqual([
+          users[1],
+        ]);
+      });
+
       it("lists nothing in an empty store", async () => {
         expect(await stores.users.listUsers({ limit: 10 })).toEqual([]);
       });

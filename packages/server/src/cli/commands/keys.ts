@@ -146,7 +146,7 @@ tessera keys rewrap [--old-secret-file FILE]
           );
         return 0;
       }
-      const rotated = await tessera.keys.rotate("manual");
+      const rotated = await tessera.keys.rotate("manual", "cli");
       const current = (await tessera.keys.listKeys()).find((k) => k.state === "current");
       if (!rotated) {
         io.err("another process rotated the keys at the same moment; nothing changed here");

@@ -1,7 +1,6 @@
 import { registerUser } from "../../accounts/register-user.js";
-import { newEvent } from "../../audit/new-event.js";
 import type { Config } from "../../config/load-config.js";
-import { revokeUserAccess } from "../../revocation/revoke-user-access.js";
+import { disableUser } from "../../revocation/disable-user.js";
 import { TesseraError } from "../../shared/errors.js";
 import { openTessera, type Tessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
@@ -75,30 +74,15 @@ async function disable(args: string[], config: Config, io: CliIo): Promise<numbe
   const id = positionals[0];
   if (!id) throw new UsageError("users disable needs a user id (see `tessera users list`)");
   return withTessera(config, async (tessera) => {
-    const { users } = tessera.stores;
-    const user = await users.findUserById(id);
+    const user = await tessera.stores.users.findUserById(id);
     if (!user) {
       io.err(`no user with id ${id}`);
       return 1;
     }
-    const deps = { clock: tessera.clock, random: tessera.accounts.random };
-    const done = await users.disableUser(id, tessera.clock.now(), [
-      newEvent(deps, "user.disabled", "success", {
-        userId: id,
-        actor: "cli",
-        userAgent: CLI_CONTEXT.userAgent,
-      }),
-    ]);
-    // Disabling ends every session, grant and live access token now, not at
-    // the next request; a running server reads the cut-off from the revocation log.
-    const { sessions: revoked } = await revokeUserAccess(
-      tessera,
-      { userId: id, reason: "user_disabled", actor: "cli" },
-      CLI_CONTEXT,
-    );
+    const done = await disableUser(tessera, { userId: id, actor: "cli" }, CLI_CONTEXT);
     io.out(
-      done
-        ? `disabled ${user.email}; ended ${revoked} session(s)`
+      done?.disabled
+        ? `disabled ${user.email}; ended ${done.sessions} session(s)`
         : `${user.email} was already disabled`,
     );
     return 0;

@@ -53,7 +53,7 @@ const REASONS: Record<string, string> = {
 export interface AccountActivityPageOptions {
   readonly user: User;
   readonly csrfToken: string;
-  /** The user's own events, ascending by seq. */
+  /** The user's own events, newest first. */
   readonly events: readonly AuditEvent[];
 }
 
@@ -64,7 +64,7 @@ function who(event: AuditEvent, userId: string): string | null {
 }
 
 export function accountActivityPage(o: AccountActivityPageOptions): string {
-  const newestFirst = [...o.events].reverse();
+  const newestFirst = o.events;
   return layout({
     title: "Security activity",
     user: o.user,

@@ -27,6 +27,7 @@ export function layout({ title, body, user, csrfToken }: LayoutOptions): string 
   ${
     user
       ? html`<nav aria-label="Account">
+    ${user.role === "admin" ? html`<a href="/admin">Admin</a>` : ""}
     <a href="/account">${user.email}</a>
     <form method="post" action="/logout" class="inline">
       <input type="hidden" name="_csrf" value="${csrfToken ?? ""}">

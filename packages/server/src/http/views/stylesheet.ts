@@ -65,5 +65,43 @@ h3 { font-size: 1rem; margin: 1rem 0 .25rem; }
 #me-status.ok { color: var(--ok); }
 #me-status.refused { color: var(--danger); }
 .foot { text-align: center; color: var(--muted); font-size: .8rem; padding: 1rem; }
+/* Admin console (docs/decisions/0041-admin-console.md). */
+main:has(> .admin-console) { max-width: 76rem; }
+.admin-nav ul { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem 1rem; padding: 0; margin: 0 0 1.25rem;
+  border-bottom: 1px solid var(--line); }
+.admin-nav a { display: inline-block; padding: .45rem 0; text-decoration: none; }
+.admin-nav a[aria-current=page] { color: var(--fg); font-weight: 700; border-bottom: 3px solid var(--accent); }
+.table-wrap { overflow-x: auto; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+th, td { text-align: left; padding: .45rem .6rem; border-top: 1px solid var(--line); vertical-align: top; }
+thead th { border-top: 0; color: var(--muted); font-weight: 600; white-space: nowrap; }
+td:first-child { white-space: nowrap; }
+.tag { display: inline-block; font-size: .75rem; font-weight: 600; padding: 0 .4rem; border: 1px solid; border-radius: 4px; }
+.tag.danger { color: var(--danger); }
+a.button { display: inline-block; text-decoration: none; border-radius: 6px; padding: .55rem 1rem; font-weight: 600;
+  border: 1px solid var(--accent); }
+a.button.danger { color: var(--danger); border-color: var(--danger); }
+.filters .row, .filters .grid { display: flex; gap: .75rem; flex-wrap: wrap; align-items: end; }
+.filters .grid > div { flex: 1 1 10rem; }
+.filters .row input { flex: 1; }
+select { width: 100%; padding: .6rem .7rem; font: inherit; color: var(--fg); background: var(--bg);
+  border: 1px solid var(--line); border-radius: 6px; }
+select:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.pager { display: flex; gap: 1.5rem; margin-top: 1rem; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: 1rem; margin-bottom: 1.25rem; }
+.tile { display: flex; flex-direction: column; gap: .25rem; text-decoration: none; margin: 0; }
+.range a { margin-right: 1rem; }
+.range a[aria-current=page] { font-weight: 700; color: var(--fg); }
+.chart { width: 100%; height: auto; max-height: 22rem; }
+.chart .axis { stroke: var(--line); }
+.chart text { fill: var(--muted); font-size: 11px; }
+.chart .series, .swatch .series { fill: none; stroke-width: 2.5; }
+.s-logins { stroke: #1f77b4; } .s-failures { stroke: #d62728; stroke-dasharray: 6 3; }
+.s-refreshes { stroke: #2ca02c; stroke-dasharray: 2 3; } .s-reuse { stroke: #9467bd; stroke-dasharray: 10 3 2 3; }
+.s-revocations { stroke: #ff7f0e; stroke-dasharray: 1 0; stroke-width: 1.5; }
+.legend { display: flex; flex-wrap: wrap; gap: .5rem 1.25rem; list-style: none; padding: 0; margin: .5rem 0 0; font-size: .9rem; }
+.legend svg { vertical-align: middle; margin-right: .35rem; width: 28px; height: 10px; }
+code { overflow-wrap: anywhere; }
+pre.details { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--bg); padding: .75rem; border-radius: 6px; margin: 0; }
 @media (max-width: 480px) { .card { padding: 1rem; } h1 { font-size: 1.3rem; } }
 `;

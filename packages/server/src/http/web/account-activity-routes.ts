@@ -18,7 +18,7 @@ export function accountActivityRoutes(app: FastifyInstance, ctx: RouteContext): 
       userId: auth.user.id,
       types: SECURITY_EVENT_TYPES,
       limit: RECENT_SECURITY_EVENTS,
-      newest: true,
+      newestFirst: true,
     });
     return sendHtml(
       reply,

@@ -5,6 +5,8 @@ import type {
   AuditListener,
   AuditLog,
   AuditQuery,
+  BucketCount,
+  BucketQuery,
   ChainCheck,
   PruneResult,
 } from "../../audit/events.js";
@@ -108,21 +110,36 @@ export class PostgresAuditLog implements AuditLog {
     };
     if (query.userId !== undefined) add("user_id =", query.userId);
     if (query.type !== undefined) add("type =", query.type);
+    if (query.outcome !== undefined) add("outcome =", query.outcome);
+    if (query.sessionId !== undefined) add("session_id =", query.sessionId);
+    if (query.grantId !== undefined) add("grant_id =", query.grantId);
     if (query.since !== undefined) add("time >=", query.since);
     if (query.until !== undefined) add("time <", query.until);
+    if (query.beforeSeq !== undefined) add("seq <", query.beforeSeq);
     if (query.types !== undefined) {
       values.push([...query.types]);
       where.push(`type = ANY($${values.length})`);
     }
     values.push(Math.max(0, Math.min(query.limit, 10_000)));
-    const select = `SELECT * FROM audit_events WHERE ${where.join(" AND ")}`;
+    const order = query.newestFirst ? "DESC" : "ASC";
     const rows = await this.db.query<AuditEventRow>(
-      query.newest
-        ? `SELECT * FROM (${select} ORDER BY seq DESC LIMIT $${values.length}) AS newest ORDER BY seq`
-        : `${select} ORDER BY seq LIMIT $${values.length}`,
+      `SELECT * FROM audit_events WHERE ${where.join(" AND ")} ORDER BY seq ${order} LIMIT $${values.length}`,
       values,
     );
     return rows.map(toAuditEvent);
+  }
+
+  async countByBucket(query: BucketQuery): Promise<BucketCount[]> {
+    if (query.types.length === 0 || query.until <= query.since) return [];
+    const bucketMs = Math.max(1, Math.floor(query.bucketMs));
+    // BIGINT division truncates: the bucket index, computed where the rows are.
+    return this.db.query<BucketCount>(
+      `SELECT $1::bigint + ((time - $1::bigint) / $3::bigint) * $3::bigint AS bucket, type,
+              count(*)::int AS count
+       FROM audit_events WHERE time >= $1 AND time < $2 AND type = ANY($4::text[])
+       GROUP BY 1, 2 ORDER BY 1, 2`,
+      [query.since, query.until, bucketMs, [...query.types]],
+    );
   }
 
   async tail(limit: number): Promise<AuditEvent[]> {

@@ -1,4 +1,4 @@
-import type { User, UserStore } from "../../accounts/user.js";
+import type { ListUsersOptions, User, UserStore } from "../../accounts/user.js";
 import type { AuditEventInput } from "../../audit/events.js";
 import { toUser, type UserRow } from "../sql-rows/user-row.js";
 import { LOCK_NAMESPACE, LOCKS } from "./migrations.js";
@@ -43,12 +43,14 @@ export class PostgresUserStore implements UserStore {
     return row ? toUser(row) : null;
   }
 
-  async listUsers({ limit, after }: { limit: number; after?: string }): Promise<User[]> {
+  async listUsers({ limit, after, emailContains }: ListUsersOptions): Promise<User[]> {
+    // strpos, not LIKE: the search text is a plain substring, `%` and `_` included.
     const rows = await this.db.query<UserRow>(
       `SELECT ${COLUMNS} FROM users
        WHERE position > coalesce((SELECT position FROM users WHERE id = $1), 0)
+       AND ($3::text IS NULL OR strpos(email, $3::text) > 0)
        ORDER BY position LIMIT $2`,
-      [after ?? null, Math.max(0, limit)],
+      [after ?? null, Math.max(0, limit), emailContains ?? null],
     );
     return rows.map(toUser);
   }

@@ -5,6 +5,8 @@ import type {
   AuditListener,
   AuditLog,
   AuditQuery,
+  BucketCount,
+  BucketQuery,
   ChainCheck,
   PruneResult,
 } from "../../audit/events.js";
@@ -148,9 +150,13 @@ export class SqliteAuditLog implements AuditLog {
     const where: string[] = ["seq > @afterSeq"];
     if (query.userId !== undefined) where.push("user_id = @userId");
     if (query.type !== undefined) where.push("type = @type");
+    if (query.outcome !== undefined) where.push("outcome = @outcome");
+    if (query.sessionId !== undefined) where.push("session_id = @sessionId");
+    if (query.grantId !== undefined) where.push("grant_id = @grantId");
     if (query.since !== undefined) where.push("time >= @since");
     if (query.until !== undefined) where.push("time < @until");
-    const { newest, types, ...params } = query;
+    if (query.beforeSeq !== undefined) where.push("seq < @beforeSeq");
+    const { newestFirst, types, ...params } = query;
     const typeParams: Record<string, string> = {};
     if (types !== undefined) {
       types.forEach((t, i) => {
@@ -159,12 +165,10 @@ export class SqliteAuditLog implements AuditLog {
       const names = Object.keys(typeParams).map((k) => `@${k}`);
       where.push(names.length > 0 ? `type IN (${names.join(", ")})` : "0");
     }
-    const select = `SELECT * FROM audit_events WHERE ${where.join(" AND ")}`;
+    const order = newestFirst ? "DESC" : "ASC";
     const rows = this.db
       .prepare(
-        newest
-          ? `SELECT * FROM (${select} ORDER BY seq DESC LIMIT @limit) ORDER BY seq`
-          : `${select} ORDER BY seq LIMIT @limit`,
+        `SELECT * FROM audit_events WHERE ${where.join(" AND ")} ORDER BY seq ${order} LIMIT @limit`,
       )
       .all({
         ...params,
@@ -173,6 +177,23 @@ export class SqliteAuditLog implements AuditLog {
         limit: Math.max(0, Math.min(query.limit, 10_000)),
       }) as AuditEventRow[];
     return rows.map(toAuditEvent);
+  }
+
+  async countByBucket(query: BucketQuery): Promise<BucketCount[]> {
+    if (query.types.length === 0 || query.until <= query.since) return [];
+    const bucketMs = Math.max(1, Math.floor(query.bucketMs));
+    const marks = query.types.map((_, i) => `@t${i}`).join(", ");
+    const types = Object.fromEntries(query.types.map((t, i) => [`t${i}`, t]));
+    // Integer division (bound numbers arrive as REAL, hence the casts): the
+    // bucket index, computed where the rows are.
+    return this.db
+      .prepare(
+        `SELECT @since + ((time - CAST(@since AS INTEGER)) / CAST(@bucketMs AS INTEGER)) * @bucketMs AS bucket,
+                type, count(*) AS count
+         FROM audit_events WHERE time >= @since AND time < @until AND type IN (${marks})
+         GROUP BY bucket, type ORDER BY bucket, type`,
+      )
+      .all({ ...types, since: query.since, until: query.until, bucketMs }) as BucketCount[];
   }
 
   async tail(limit: number): Promise<AuditEvent[]> {

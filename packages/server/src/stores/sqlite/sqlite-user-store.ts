@@ -1,4 +1,4 @@
-import type { User, UserStore } from "../../accounts/user.js";
+import type { ListUsersOptions, User, UserStore } from "../../accounts/user.js";
 import type { AuditEventInput } from "../../audit/events.js";
 import { toUser, type UserRow } from "../sql-rows/user-row.js";
 import type { SqliteDatabase } from "./open-database.js";
@@ -48,13 +48,19 @@ export class SqliteUserStore implements UserStore {
     return row ? toUser(row) : null;
   }
 
-  async listUsers({ limit, after }: { limit: number; after?: string }): Promise<User[]> {
+  async listUsers({ limit, after, emailContains }: ListUsersOptions): Promise<User[]> {
+    // instr, not LIKE: the search text is a plain substring, `%` and `_` included.
     const rows = this.db
       .prepare(
         `SELECT * FROM users WHERE rowid > coalesce((SELECT rowid FROM users WHERE id = @after), 0)
+         AND (@q IS NULL OR instr(email, @q) > 0)
          ORDER BY rowid LIMIT @limit`,
       )
-      .all({ after: after ?? null, limit: Math.max(0, limit) }) as UserRow[];
+      .all({
+        after: after ?? null,
+        q: emailContains ?? null,
+        limit: Math.max(0, limit),
+      }) as UserRow[];
     return rows.map(toUser);
   }
 
