@@ -37,6 +37,10 @@ async function serve(): Promise<ServerProcess> {
     env: {
       TESSERA_ALERT_WEBHOOK_URL: receiver.url,
       TESSERA_ALERT_WEBHOOK_SECRET: SECRET,
+      // Shutdown tries the outbox for min(this, 5 s): 2 s ends a hanging POST
+      // by the shutdown's abort, well before the POST's own 5 s timeout (which
+      // would count an attempt and back off 5–10 s), so the race is decided.
+      TESSERA_SHUTDOWN_TIMEOUT: "2",
       LOG_LEVEL: "warn",
     },
   });
@@ -121,10 +125,9 @@ describe("alert webhooks from tessera serve", () => {
 
     const exit = await server.stop("SIGTERM");
     expect(exit.code).toBe(0);
-    // Shutdown tries the outbox for at most 5 s (min of that and
-    // TESSERA_SHUTDOWN_TIMEOUT), then cuts the hanging delivery: bounded, not
-    // held up by the receiver (its own timeout would be longer).
-    expect(exit.ms).toBeLessThan(9000);
+    // Shutdown tries the outbox for min(5 s, TESSERA_SHUTDOWN_TIMEOUT = 2 s),
+    // then cuts the hanging delivery: bounded, not held up by the receiver.
+    expect(exit.ms).toBeLessThan(5000);
 
     receiver.setMode("ok");
     const next = await serve();
