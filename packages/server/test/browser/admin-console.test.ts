@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seriousViolations } from "./axe.js";
 import { type RunningServer, startServer } from "./server-process.js";
 
 /**
@@ -139,6 +140,20 @@ describe("admin console in Chromium", () => {
 
     await page.goto(`${server.issuer}/admin/keys`);
     await page.screenshot({ path: `${SHOTS}admin-keys.png`, fullPage: true });
+
+    // Accessibility: no serious or critical axe violation on the console's pages.
+    const found: Record<string, string[]> = {};
+    for (const path of [
+      "/admin",
+      "/admin/users",
+      "/admin/audit?outcome=failure",
+      "/admin/activity?range=day",
+      "/admin/keys",
+    ]) {
+      await page.goto(`${server.issuer}${path}`);
+      found[path] = await seriousViolations(page);
+    }
+    for (const [path, list] of Object.entries(found)) expect(list, path).toEqual([]);
 
     // No CSP violation or script error on any page.
     expect(problems, problems.join("\n")).toEqual([]);

@@ -1,9 +1,9 @@
 /// <reference lib="dom" />
-import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seriousViolations } from "./axe.js";
 import { launchChromium, PASSWORD, registerThroughForm } from "./chromium.js";
 import { type RunningServer, startServer } from "./server-process.js";
 
@@ -11,7 +11,6 @@ import { type RunningServer, startServer } from "./server-process.js";
  * The pages as people meet them: accessibility (axe-core, injected by this
  * test and never served by Tessera), page weight, and screenshots.
  */
-const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const SCREENSHOTS = fileURLToPath(new URL("./screenshots/", import.meta.url));
 const BUDGET = 100 * 1024;
 
@@ -60,31 +59,6 @@ async function lived(options: Parameters<Browser["newContext"]>[0] = {}): Promis
   });
   expect(api.status).toBe(200);
   return { context, page };
-}
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** Serious and critical axe violations of the page as it is now. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (o: unknown) => Promise<unknown> } }).axe;
-    const result = (await axe.run({
-      runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
-    })) as { violations: unknown[] };
-    return result.violations;
-  });
-  return (violations as Violation[])
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map(
-      (v) =>
-        `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
-    );
 }
 
 describe("accessibility (axe-core)", () => {
