@@ -34,6 +34,8 @@ export const eventTypes = [
   "audit.pruned",
   // KEK rotation (`tessera keys rewrap`): a signing key re-sealed under a new secret.
   "signing_key.rewrapped",
+  // An admin acknowledged an alert in the console (the alert event's id in details).
+  "alert.acknowledged",
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];

@@ -33,6 +33,7 @@ import { accountActivityRoutes } from "./web/account-activity-routes.js";
 import { accountGrantRoutes } from "./web/account-grant-routes.js";
 import { accountRoutes } from "./web/account-routes.js";
 import { adminActivityRoutes } from "./web/admin-activity-routes.js";
+import { adminAlertRoutes } from "./web/admin-alert-routes.js";
 import { adminAuditPageRoutes } from "./web/admin-audit-page-routes.js";
 import { adminHomeRoutes } from "./web/admin-home-routes.js";
 import { adminKeyRoutes } from "./web/admin-key-routes.js";
@@ -192,6 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     adminHomeRoutes,
     adminUserRoutes,
     adminAuditPageRoutes,
+    adminAlertRoutes,
     adminKeyRoutes,
     adminActivityRoutes,
   ]) {

@@ -141,6 +141,39 @@ describe("admin console in Chromium", () => {
     await page.goto(`${server.issuer}/admin/keys`);
     await page.screenshot({ path: `${SHOTS}admin-keys.png`, fullPage: true });
 
+    // Ann signs in from a browser Tessera has not seen: a login.new_device alert.
+    const fresh = await browser.newContext();
+    const annAgain = await fresh.newPage();
+    await annAgain.goto(`${server.issuer}/login`);
+    await annAgain.fill("#email", "ann@example.com");
+    await annAgain.fill("#password", PASSWORD);
+    await submit(annAgain, `${server.issuer}/account`);
+    await fresh.close();
+
+    // The alert is open; acknowledging it (a plain POST form) moves it to the other tab.
+    await page.click(".admin-nav a[href='/admin/alerts']");
+    await page.waitForURL(`${server.issuer}/admin/alerts`);
+    const openRow = page.locator("tr[data-alert]", { hasText: "login.new_device" }).first();
+    await expect(openRow.isVisible()).resolves.toBe(true);
+    const alertId = await openRow.getAttribute("data-alert");
+    const alertViolations = await seriousViolations(page);
+    await page.screenshot({ path: `${SHOTS}admin-alerts.png`, fullPage: true });
+    await submit(
+      page,
+      `${server.issuer}/admin/alerts?notice=acknowledged`,
+      `tr[data-alert="${alertId}"] button[type=submit]`,
+    );
+    await expect(page.locator("p.alert.notice").textContent()).resolves.toContain(
+      "The alert is acknowledged.",
+    );
+    await expect(page.locator(`tr[data-alert="${alertId}"]`).count()).resolves.toBe(0);
+    await Promise.all([
+      page.waitForURL(/\/admin\/alerts\?state=acknowledged$/),
+      page.click("nav.tabs a:has-text('Acknowledged')"),
+    ]);
+    await expect(page.locator(`tr[data-alert="${alertId}"]`).count()).resolves.toBe(1);
+    expect(alertViolations).toEqual([]);
+
     // Accessibility: no serious or critical axe violation on the console's pages.
     const found: Record<string, string[]> = {};
     for (const path of [
@@ -149,6 +182,7 @@ describe("admin console in Chromium", () => {
       "/admin/audit?outcome=failure",
       "/admin/activity?range=day",
       "/admin/keys",
+      "/admin/alerts?state=acknowledged",
     ]) {
       await page.goto(`${server.issuer}${path}`);
       found[path] = await seriousViolations(page);

@@ -250,5 +250,99 @@ export function describeAlertOutboxContract(name: string, makeStores: MakeStores
         expect(await stores.alerts.countPending()).toBe(1);
       });
     });
+
+    describe("acknowledgements", () => {
+      const ackEvent = (alertId: string) =>
+        makeEvent("alert.acknowledged", {
+          userId: "admin-1",
+          actor: "admin-1",
+          details: { alert: alertId },
+        });
+      const ids = (records: { event: AuditEvent }[]) => records.map((r) => r.event.id);
+      const types = async () => (await stores.audit.query({ limit: 100 })).map((e) => e.type);
+
+      it("lists alert events newest first, open ones until acknowledged", async () => {
+        const first = await alert();
+        await stores.audit.append([makeEvent("login.succeeded")]);
+        const second = await alert("login.new_device");
+        const open = await stores.alerts.listAlerts({ state: "open", limit: 10 });
+        expect(ids(open)).toEqual([second.id, first.id]);
+        expect(open[0]).toMatchObject({
+          event: { id: second.id, type: "login.new_device", userId: "user-1", seq: 3 },
+          delivery: null,
+          acknowledgedAt: null,
+          acknowledgedBy: null,
+        });
+        expect(await stores.alerts.listAlerts({ state: "acknowledged", limit: 10 })).toEqual([]);
+      });
+
+      it("pages with limit and before", async () => {
+        const events = [await alert(), await alert(), await alert()];
+        const page = await stores.alerts.listAlerts({ state: "open", limit: 2 });
+        expect(ids(page)).toEqual([events[2]!.id, events[1]!.id]);
+        const next = await stores.alerts.listAlerts({
+          state: "open",
+          limit: 2,
+          before: page.at(-1)!.event.seq,
+        });
+        expect(ids(next)).toEqual([events[0]!.id]);
+      });
+
+      it("carries the webhook delivery state", async () => {
+        const id = await queued();
+        await stores.alerts.markGaveUp(id, 30, T0 + 1, "HTTP 500");
+        const record = await stores.alerts.findAlert(id);
+        expect(record!.delivery).toMatchObject({
+          id,
+          attempts: 30,
+          gaveUpAt: T0 + 1,
+          deliveredAt: null,
+          lastError: "HTTP 500",
+        });
+      });
+
+      it("acknowledging moves the alert and commits its event with the change", async () => {
+        const event = await alert();
+        expect(
+          await stores.alerts.acknowledge(event.id, "admin-1", T0 + MINUTE, [ackEvent(event.id)]),
+        ).toBe(true);
+        expect(await stores.alerts.listAlerts({ state: "open", limit: 10 })).toEqual([]);
+        const acked = await stores.alerts.listAlerts({ state: "acknowledged", limit: 10 });
+        expect(acked).toHaveLength(1);
+        expect(acked[0]).toMatchObject({
+          event: { id: event.id },
+          acknowledgedAt: T0 + MINUTE,
+          acknowledgedBy: "admin-1",
+        });
+        expect(await types()).toEqual(["refresh_token.reused", "alert.acknowledged"]);
+        expect((await stores.audit.verify()).ok).toBe(true);
+      });
+
+      it("acknowledging twice returns false the second time and writes nothing", async () => {
+        const event = await alert();
+        expect(await stores.alerts.acknowledge(event.id, "admin-1", T0, [ackEvent(event.id)])).toBe(
+          true,
+        );
+        expect(
+          await stores.alerts.acknowledge(event.id, "admin-2", T0 + 1, [ackEvent(event.id)]),
+        ).toBe(false);
+        expect((await stores.alerts.findAlert(event.id))!.acknowledgedBy).toBe("admin-1");
+        expect(await types()).toEqual(["refresh_token.reused", "alert.acknowledged"]);
+      });
+
+      it("an unknown id or a non-alert event is not acknowledged", async () => {
+        const plain = makeEvent("login.succeeded");
+        await stores.audit.append([plain]);
+        expect(await stores.alerts.acknowledge("no-such-id", "admin-1", T0, [ackEvent("x")])).toBe(
+          false,
+        );
+        expect(await stores.alerts.acknowledge(plain.id, "admin-1", T0, [ackEvent(plain.id)])).toBe(
+          false,
+        );
+        expect(await stores.alerts.findAlert("no-such-id")).toBeNull();
+        expect(await stores.alerts.findAlert(plain.id)).toBeNull();
+        expect(await types()).toEqual(["login.succeeded"]);
+      });
+    });
   });
 }

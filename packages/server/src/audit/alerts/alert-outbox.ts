@@ -1,4 +1,4 @@
-import type { AuditEvent, EventType } from "../events.js";
+import type { AuditEvent, AuditEventInput, EventType } from "../events.js";
 
 /** A webhook delivery waiting in (or done with) the outbox. */
 export interface AlertDelivery {
@@ -30,6 +30,27 @@ export interface CollectRequest {
    * webhook configured). Called inside the store's transaction.
    */
   readonly toBody: (event: AuditEvent) => string | null;
+}
+
+/** Whether an admin has acknowledged an alert yet. */
+export type AlertState = "open" | "acknowledged";
+
+/** One alert event as the admin console lists it. */
+export interface AlertRecord {
+  readonly event: AuditEvent;
+  /** Its webhook delivery; null when none was queued (no webhook) or it was swept. */
+  readonly delivery: AlertDelivery | null;
+  readonly acknowledgedAt: number | null;
+  /** The acknowledging admin's user id. */
+  readonly acknowledgedBy: string | null;
+}
+
+export interface AlertListQuery {
+  readonly state: AlertState;
+  /** Most alerts to return, newest first. */
+  readonly limit: number;
+  /** Only alerts whose event seq is below this (the next page). */
+  readonly before?: number;
 }
 
 /**
@@ -64,4 +85,22 @@ export interface AlertOutbox {
   countPending(): Promise<number>;
   /** Delete delivered and given-up rows finished before `before`; returns how many. */
   sweepFinished(before: number): Promise<number>;
+  /**
+   * Alert events (every type in `alertEventTypes`) in one state, newest
+   * first, each with its delivery and acknowledgement.
+   */
+  listAlerts(query: AlertListQuery): Promise<AlertRecord[]>;
+  /** One alert event by its audit event id; null when no alert event has it. */
+  findAlert(eventId: string): Promise<AlertRecord | null>;
+  /**
+   * Mark an open alert acknowledged and append `events` in the same
+   * transaction. False (and nothing written) when the id is no alert event
+   * or the alert is already acknowledged.
+   */
+  acknowledge(
+    eventId: string,
+    by: string,
+    at: number,
+    events: readonly AuditEventInput[],
+  ): Promise<boolean>;
 }

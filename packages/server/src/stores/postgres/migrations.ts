@@ -211,6 +211,19 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at) WHERE next_attempt_at IS NOT NULL;
     `,
   },
+  {
+    version: 2,
+    name: "alert acknowledgements",
+    sql: `
+      -- An admin's acknowledgement of one alert event (docs/decisions/0044);
+      -- the same table as SQLite migration 6.
+      CREATE TABLE alert_acks (
+        event_id        TEXT PRIMARY KEY,
+        acknowledged_by TEXT NOT NULL,
+        acknowledged_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The namespace of Tessera's advisory locks (`pg_advisory_lock(namespace, id)`). */

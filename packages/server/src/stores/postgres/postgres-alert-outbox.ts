@@ -1,12 +1,25 @@
 import type {
   AlertDelivery,
+  AlertListQuery,
   AlertOutbox,
+  AlertRecord,
   CollectRequest,
 } from "../../audit/alerts/alert-outbox.js";
-import type { AuditEvent } from "../../audit/events.js";
+import { alertEventTypes } from "../../audit/alerts/alert-types.js";
+import type { AuditEvent, AuditEventInput } from "../../audit/events.js";
 import { type AlertDeliveryRow, toAlertDelivery } from "../sql-rows/alert-delivery-row.js";
+import {
+  ALERT_RECORD_COLUMNS,
+  ALERT_RECORD_JOINS,
+  type AlertRecordRow,
+  toAlertRecord,
+} from "../sql-rows/alert-record-row.js";
 import { type AuditEventRow, toAuditEvent } from "../sql-rows/audit-event-row.js";
+import { writeAudit } from "./postgres-audit-log.js";
 import type { PostgresDatabase } from "./postgres-database.js";
+
+const ALERTS = `SELECT ${ALERT_RECORD_COLUMNS} FROM audit_events e ${ALERT_RECORD_JOINS}
+  WHERE e.type = ANY($1::text[])`;
 
 /** Errors are stored for operators, bounded so a chatty receiver cannot bloat the table. */
 const MAX_ERROR_LENGTH = 500;
@@ -132,5 +145,41 @@ export class PostgresAlertOutbox implements AlertOutbox {
       "DELETE FROM alert_outbox WHERE next_attempt_at IS NULL AND COALESCE(delivered_at, gave_up_at) < $1",
       [before],
     );
+  }
+
+  async listAlerts(query: AlertListQuery): Promise<AlertRecord[]> {
+    const acked = query.state === "open" ? "IS NULL" : "IS NOT NULL";
+    const rows = await this.db.query<AlertRecordRow>(
+      `${ALERTS} AND a.event_id ${acked} AND e.seq < $2 ORDER BY e.seq DESC LIMIT $3`,
+      [alertEventTypes, query.before ?? Number.MAX_SAFE_INTEGER, Math.max(0, query.limit)],
+    );
+    return rows.map(toAlertRecord);
+  }
+
+  async findAlert(eventId: string): Promise<AlertRecord | null> {
+    const [row] = await this.db.query<AlertRecordRow>(`${ALERTS} AND e.id = $2`, [
+      alertEventTypes,
+      eventId,
+    ]);
+    return row ? toAlertRecord(row) : null;
+  }
+
+  async acknowledge(
+    eventId: string,
+    by: string,
+    at: number,
+    events: readonly AuditEventInput[],
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx.execute(
+        `INSERT INTO alert_acks (event_id, acknowledged_by, acknowledged_at)
+         SELECT id, $3, $4 FROM audit_events WHERE id = $1 AND type = ANY($2::text[])
+         ON CONFLICT (event_id) DO NOTHING`,
+        [eventId, alertEventTypes, by, at],
+      );
+      if (inserted === 0) return false;
+      await writeAudit(tx, events);
+      return true;
+    });
   }
 }

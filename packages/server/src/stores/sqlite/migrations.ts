@@ -219,4 +219,18 @@ export const migrations: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
     `,
   },
+  {
+    version: 6,
+    name: "alert acknowledgements",
+    sql: `
+      -- An admin's acknowledgement of one alert event (docs/decisions/0044).
+      -- Kept apart from alert_outbox, whose rows exist only with a webhook
+      -- and are swept once finished; event_id = the audit event's id.
+      CREATE TABLE alert_acks (
+        event_id        TEXT PRIMARY KEY,
+        acknowledged_by TEXT NOT NULL,
+        acknowledged_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,21 +1,48 @@
 import type {
   AlertDelivery,
+  AlertListQuery,
   AlertOutbox,
+  AlertRecord,
   CollectRequest,
 } from "../../audit/alerts/alert-outbox.js";
-import type { AuditEvent } from "../../audit/events.js";
+import { alertEventTypes } from "../../audit/alerts/alert-types.js";
+import type { AuditEvent, AuditEventInput } from "../../audit/events.js";
 import { type AlertDeliveryRow, toAlertDelivery } from "../sql-rows/alert-delivery-row.js";
+import {
+  ALERT_RECORD_COLUMNS,
+  ALERT_RECORD_JOINS,
+  type AlertRecordRow,
+  toAlertRecord,
+} from "../sql-rows/alert-record-row.js";
 import { type AuditEventRow, toAuditEvent } from "../sql-rows/audit-event-row.js";
 import type { SqliteDatabase } from "./open-database.js";
+import { auditWriter } from "./sqlite-audit-log.js";
+
+const ALERT_TYPES = alertEventTypes.map((t) => `'${t}'`).join(", ");
 
 /** Errors are stored for operators, bounded so a chatty receiver cannot bloat the file. */
 const MAX_ERROR_LENGTH = 500;
 
 export class SqliteAlertOutbox implements AlertOutbox {
   private readonly statements;
+  private readonly audit: (events: readonly AuditEventInput[]) => void;
 
   constructor(private readonly db: SqliteDatabase) {
+    this.audit = auditWriter(db);
+    const alerts = `SELECT ${ALERT_RECORD_COLUMNS} FROM audit_events e ${ALERT_RECORD_JOINS}
+      WHERE e.type IN (${ALERT_TYPES})`;
     this.statements = {
+      listOpen: db.prepare(
+        `${alerts} AND a.event_id IS NULL AND e.seq < ? ORDER BY e.seq DESC LIMIT ?`,
+      ),
+      listAcknowledged: db.prepare(
+        `${alerts} AND a.event_id IS NOT NULL AND e.seq < ? ORDER BY e.seq DESC LIMIT ?`,
+      ),
+      alert: db.prepare(`${alerts} AND e.id = ?`),
+      isAlert: db.prepare(`SELECT 1 FROM audit_events WHERE id = ? AND type IN (${ALERT_TYPES})`),
+      acknowledge: db.prepare(
+        "INSERT INTO alert_acks (event_id, acknowledged_by, acknowledged_at) VALUES (?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+      ),
       cursor: db.prepare("SELECT seq FROM alert_cursor WHERE singleton = 1"),
       head: db.prepare("SELECT MAX(seq) AS seq FROM audit_events"),
       setCursor: db.prepare(
@@ -129,5 +156,33 @@ export class SqliteAlertOutbox implements AlertOutbox {
 
   async sweepFinished(before: number): Promise<number> {
     return this.statements.sweep.run(before).changes;
+  }
+
+  async listAlerts(query: AlertListQuery): Promise<AlertRecord[]> {
+    const list =
+      query.state === "open" ? this.statements.listOpen : this.statements.listAcknowledged;
+    const before = query.before ?? Number.MAX_SAFE_INTEGER;
+    return (list.all(before, Math.max(0, query.limit)) as AlertRecordRow[]).map(toAlertRecord);
+  }
+
+  async findAlert(eventId: string): Promise<AlertRecord | null> {
+    const row = this.statements.alert.get(eventId) as AlertRecordRow | undefined;
+    return row ? toAlertRecord(row) : null;
+  }
+
+  async acknowledge(
+    eventId: string,
+    by: string,
+    at: number,
+    events: readonly AuditEventInput[],
+  ): Promise<boolean> {
+    return this.db
+      .transaction((): boolean => {
+        if (!this.statements.isAlert.get(eventId)) return false;
+        if (this.statements.acknowledge.run(eventId, by, at).changes === 0) return false;
+        this.audit(events);
+        return true;
+      })
+      .immediate();
   }
 }

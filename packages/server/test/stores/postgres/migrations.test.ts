@@ -32,10 +32,11 @@ describeWith("postgres", "PostgreSQL migrations", (adminUrl) => {
   }
 
   const latest = postgresMigrations.map((m) => m.version);
+  const version = Math.max(...latest);
 
   it("migrate reports what it applied, then that nothing was left", async () => {
-    expect(await migratePostgres(database.url)).toEqual({ applied: latest, version: 1 });
-    expect(await migratePostgres(database.url)).toEqual({ applied: [], version: 1 });
+    expect(await migratePostgres(database.url)).toEqual({ applied: latest, version });
+    expect(await migratePostgres(database.url)).toEqual({ applied: [], version });
     expect(await recorded()).toEqual(latest);
   });
 
