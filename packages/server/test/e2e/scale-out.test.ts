@@ -21,7 +21,6 @@ describeWith("postgres", "two instances on one PostgreSQL + Redis", (adminUrl) =
   const servers: ServerProcess[] = [];
 
   beforeAll(async () => {
-    if (typeof redisUrl !== "string") throw new Error(redisUrl.missing);
     db = await freshDatabase(adminUrl);
     proxy = await startSwitchProxy(await freePort());
     const env = {

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { describe, inject } from "vitest";
+import { describe, inject, it } from "vitest";
 
 type ServiceName = "postgres" | "redis" | "redisCluster";
 
@@ -11,17 +11,14 @@ const WHAT: Record<ServiceName, string> = {
 };
 
 /**
- * The URL of a backend this run provides (test/global-setup.ts). When it is
- * missing, the reason says what to install or set; under CI=true that fails
- * the suite, elsewhere the suite is skipped with the reason in its name, never
- * silently.
+ * The URL of a backend this run provides (test/global-setup.ts). Throws when
+ * it is missing, saying what to install or set: a missing engine fails the
+ * tests that need it, in CI and everywhere else, and is never skipped.
  */
-export function serviceUrl(name: ServiceName): string | { readonly missing: string } {
+export function serviceUrl(name: ServiceName): string {
   const service = inject("services")[name];
   if ("url" in service) return service.url;
-  const missing = `${WHAT[name]} unavailable: ${service.error}`;
-  if (process.env.CI === "true") throw new Error(missing);
-  return { missing };
+  throw new Error(`${WHAT[name]} unavailable: ${service.error}`);
 }
 
 /** The nodes of the test Redis Cluster. */
@@ -31,11 +28,23 @@ export function clusterNodes(): string[] {
   return [...(service.nodes ?? [service.url])];
 }
 
-/** `describe` that runs only when `name` is available (see serviceUrl). */
+/**
+ * `describe` for tests that need `name`. When it is missing, the suite holds
+ * one test that fails with what to install or set (see serviceUrl).
+ */
 export function describeWith(name: ServiceName, title: string, body: (url: string) => void): void {
-  const url = serviceUrl(name);
-  if (typeof url === "string") describe(title, () => body(url));
-  else describe.skip(`${title} — SKIPPED: ${url.missing}`, () => {});
+  let url: string;
+  try {
+    url = serviceUrl(name);
+  } catch (error) {
+    describe(title, () => {
+      it(`needs ${WHAT[name]}`, () => {
+        throw error;
+      });
+    });
+    return;
+  }
+  describe(title, () => body(url));
 }
 
 /**

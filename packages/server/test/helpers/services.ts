@@ -11,7 +11,7 @@ import { freePort } from "../e2e/processes.js";
  * private instance is started from the installed binaries on a free port and
  * stopped afterwards, so a test run never touches the machine's own services
  * and leaves nothing behind. When neither works, the reason says exactly what
- * to install or set; under `CI=true` that is a failure, never a skip.
+ * to install or set, and the tests that need it fail: never a skip.
  */
 
 export interface RunningService {
