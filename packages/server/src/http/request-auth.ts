@@ -30,7 +30,7 @@ export function createSessionResolver(deps: AppDeps) {
     const values = cookieValues(request, name);
     if (values.length !== 1) return null;
     // With the request's context, a revoked session's cookie is reported as revoked_token.used.
-    const session = await deps.sessions.validate(values[0]!, requestContext(request));
+    const session = await deps.sessions.validate(values[0]!, () => requestContext(request));
     if (!session) return null;
     let user = users.get(session.userId) ?? null;
     if (!user) {

@@ -148,11 +148,11 @@ export class SessionManager {
 
   /**
    * The live session behind a cookie value, or `null`. Renews the idle expiry,
-   * writing at most once per TOUCH_INTERVAL_MS. With `use` (the request
-   * presenting the cookie), a revoked session's cookie is reported; an
-   * expired one is not (it ended by itself).
+   * writing at most once per TOUCH_INTERVAL_MS. With `use` (the context of
+   * the request presenting the cookie, built only when needed), a revoked
+   * session's cookie is reported; an expired one is not (it ended by itself).
    */
-  async validate(token: string, use?: RequestContext): Promise<Session | null> {
+  async validate(token: string, use?: () => RequestContext): Promise<Session | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
     // The memory cache is keyed by the cookie value itself, so a hit costs no
     // hash; only the store, which may be copied or dumped, keys by SHA-256.
@@ -168,7 +168,7 @@ export class SessionManager {
           userId: session.userId,
           sessionId: session.id,
           reason: session.revokeReason,
-          ctx: use,
+          ctx: use(),
           details: { revokedAt: session.revokedAt },
         });
       }

@@ -20,8 +20,13 @@ const ESCAPES: Record<string, string> = {
   "`": "&#96;",
 };
 
+const SPECIAL = /[&<>"'`]/;
+const SPECIALS = /[&<>"'`]/g;
+
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (c) => ESCAPES[c] ?? c);
+  // Most values (ids, tokens, dates, plain emails) have nothing to escape:
+  // one scan instead of a replace with a callback.
+  return SPECIAL.test(value) ? value.replace(SPECIALS, (c) => ESCAPES[c] ?? c) : value;
 }
 
 type Value = SafeHtml | string | number | boolean | null | undefined | readonly Value[];
