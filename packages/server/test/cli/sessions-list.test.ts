@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { registerUser } from "../../src/accounts/register-user.js";
+import type { User } from "../../src/accounts/user.js";
 import { UsageError } from "../../src/cli/command.js";
 import { sessionsCommand } from "../../src/cli/commands/sessions.js";
 import type { CliIo } from "../../src/cli/io.js";
@@ -44,7 +45,7 @@ describe("tessera sessions list", () => {
     const config = configFor(dirs.make());
     const tessera = createTessera(config);
     const now = tessera.clock.now();
-    const users = [];
+    const users: User[] = [];
     for (const email of ["ann@example.com", "bob@example.com"])
       users.push(
         await registerUser(
