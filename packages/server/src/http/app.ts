@@ -37,6 +37,7 @@ import { adminAlertRoutes } from "./web/admin-alert-routes.js";
 import { adminAuditPageRoutes } from "./web/admin-audit-page-routes.js";
 import { adminHomeRoutes } from "./web/admin-home-routes.js";
 import { adminKeyRoutes } from "./web/admin-key-routes.js";
+import { adminSessionRoutes } from "./web/admin-session-routes.js";
 import { adminUserRoutes } from "./web/admin-user-routes.js";
 import { demoRoutes } from "./web/demo-routes.js";
 import { homeRoutes } from "./web/home-routes.js";
@@ -192,6 +193,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     revocationFeedRoutes,
     adminHomeRoutes,
     adminUserRoutes,
+    adminSessionRoutes,
     adminAuditPageRoutes,
     adminAlertRoutes,
     adminKeyRoutes,

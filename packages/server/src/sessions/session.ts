@@ -1,4 +1,5 @@
 import type { AuditEventInput } from "../audit/events.js";
+import type { LiveListQuery } from "../shared/live-listing.js";
 
 /** A web session record. The cookie value itself is never stored. */
 export interface Session {
@@ -68,6 +69,12 @@ export interface SessionStore {
   ): Promise<string[]>;
   /** Live (unrevoked, unexpired at `now`) sessions, most recently seen first. */
   listSessionsOfUser(userId: string, now: number): Promise<Session[]>;
+  /**
+   * Live sessions of every user (or of `query.userIds`), most recently seen
+   * first (`lastSeenAt DESC, id DESC`), one page after `query.before`: the
+   * admin console and `tessera sessions list`. A keyset page, never OFFSET.
+   */
+  listLiveSessions(query: LiveListQuery): Promise<Session[]>;
   /** Delete sessions whose expiry passed, and revoked ones older than `revokedBefore`. */
   sweepSessions(now: number, revokedBefore: number): Promise<number>;
   countLiveSessions(now: number): Promise<number>;

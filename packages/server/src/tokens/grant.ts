@@ -1,4 +1,5 @@
 import type { AuditEventInput } from "../audit/events.js";
+import type { LiveListQuery } from "../shared/live-listing.js";
 
 /** A refresh grant: one token family (DESIGN "Refresh tokens and grants"). */
 export interface Grant {
@@ -70,6 +71,12 @@ export interface GrantStore {
   ): Promise<string[]>;
   /** Unrevoked, unexpired grants of a user, newest first. */
   listGrantsOfUser(userId: string, now: number): Promise<Grant[]>;
+  /**
+   * Live grants of every user (or of `query.userIds`), most recently used
+   * first (`lastUsedAt DESC, id DESC`), one page after `query.before`: the
+   * admin console. A keyset page, never OFFSET.
+   */
+  listLiveGrants(query: LiveListQuery): Promise<Grant[]>;
   /** Grants revoked at or after `since` (to rebuild the denylist on start). */
   listRevokedGrantsSince(since: number): Promise<{ id: string; revokedAt: number }[]>;
   /** Delete grants (and their token history) that expired or were revoked before `before`. */

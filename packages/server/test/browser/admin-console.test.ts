@@ -9,7 +9,8 @@ import { type RunningServer, startServer } from "./server-process.js";
 /**
  * The admin console in a real Chromium: the first admin signs up through the
  * setup link, filters the audit log, follows an event to its related events
- * and sees the activity chart, with no CSP violation on the way. Screenshots
+ * and sees the activity chart, revokes another browser's session from the
+ * sessions page (which signs that browser out), with no CSP violation on the way. Screenshots
  * go to test/browser/screenshots/ (git-ignored).
  */
 const CHROMIUM = "/usr/bin/chromium";
@@ -174,6 +175,40 @@ describe("admin console in Chromium", () => {
     await expect(page.locator(`tr[data-alert="${alertId}"]`).count()).resolves.toBe(1);
     expect(alertViolations).toEqual([]);
 
+    // Sessions across users: the admin revokes the session of another
+    // browser (a context of its own), which is signed out at once.
+    const victim = await browser.newContext();
+    const carl = await victim.newPage();
+    await carl.goto(`${server.issuer}/register`);
+    await carl.fill("#email", "carl@example.com");
+    await carl.fill("#password", PASSWORD);
+    await submit(carl, `${server.issuer}/account`);
+    const { sid } = (await (
+      await victim.request.get(`${server.issuer}/api/v1/session`)
+    ).json()) as {
+      sid: string;
+    };
+    await page.click(".admin-nav a[href='/admin/sessions']");
+    await page.waitForURL(`${server.issuer}/admin/sessions`);
+    const row = page.locator(`tr[data-session="${sid}"]`);
+    await expect(row.locator("td:first-child").textContent()).resolves.toBe("carl@example.com");
+    await page.screenshot({ path: `${SHOTS}admin-sessions.png`, fullPage: true });
+    await Promise.all([
+      page.waitForURL(`${server.issuer}/admin/sessions/${sid}/revoke`),
+      row.locator("a", { hasText: "Revoke" }).click(),
+    ]);
+    const confirmViolations = await seriousViolations(page);
+    await page.screenshot({ path: `${SHOTS}admin-session-revoke.png`, fullPage: true });
+    await submit(page, `${server.issuer}/admin/sessions?notice=session_revoked`);
+    await expect(page.locator("p.alert.notice").textContent()).resolves.toContain(
+      "The session is revoked",
+    );
+    await expect(page.locator(`tr[data-session="${sid}"]`).count()).resolves.toBe(0);
+    await carl.goto(`${server.issuer}/account`);
+    expect(new URL(carl.url()).pathname).toBe("/login");
+    await victim.close();
+    expect(confirmViolations).toEqual([]);
+
     // Accessibility: no serious or critical axe violation on the console's pages.
     const found: Record<string, string[]> = {};
     for (const path of [
@@ -183,6 +218,8 @@ describe("admin console in Chromium", () => {
       "/admin/activity?range=day",
       "/admin/keys",
       "/admin/alerts?state=acknowledged",
+      "/admin/sessions",
+      "/admin/grants?q=example",
     ]) {
       await page.goto(`${server.issuer}${path}`);
       found[path] = await seriousViolations(page);

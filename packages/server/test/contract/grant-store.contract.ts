@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AuditEventInput } from "../../src/audit/events.js";
 import type { Session } from "../../src/sessions/session.js";
+import type { ActivityCursor } from "../../src/shared/live-listing.js";
 import type { Grant, RotationOutcome, RotationRequest } from "../../src/tokens/grant.js";
 import { DAY, HOUR, MINUTE, makeEvent, makeSession, randomId, T0 } from "../helpers/fixtures.js";
 import { allEvents, expectNotRecorded, expectRecorded } from "./audit-assertions.js";
@@ -361,6 +362,78 @@ export function describeGrantStoreContract(name: string, makeStores: MakeStores)
         expect(await stores.grants.listGrantsOfUser("u1", T0 + 2 * HOUR)).toHaveLength(2);
         expect(await stores.grants.listGrantsOfUser("u1", T0 + IDLE)).toEqual([newer.grant]);
         expect(await stores.grants.listGrantsOfUser("nobody", now)).toEqual([]);
+      });
+    });
+
+    describe("listLiveGrants (every user)", () => {
+      const byActivity = (a: Grant, b: Grant) =>
+        b.lastUsedAt - a.lastUsedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+      async function pages(now: number, limit: number, userIds?: string[]): Promise<string[]> {
+        const out: string[] = [];
+        let before: ActivityCursor | undefined;
+        for (let n = 0; n < 50; n++) {
+          const page = await stores.grants.listLiveGrants({
+            now,
+            limit,
+            ...(before ? { before } : {}),
+            ...(userIds ? { userIds } : {}),
+          });
+          expect(page.length).toBeLessThanOrEqual(limit);
+          if (page.length === 0) break;
+          out.push(...page.map((g) => g.id));
+          before = { at: page.at(-1)!.lastUsedAt, id: page.at(-1)!.id };
+        }
+        return out;
+      }
+
+      it("lists live grants of every user, most recently used first, in keyset pages", async () => {
+        const now = T0 + HOUR;
+        const live: Grant[] = [];
+        for (const [i, userId] of ["u1", "u2", "u3", "u1", "u2"].entries()) {
+          const grant = makeGrant({ userId, lastUsedAt: T0 + (i % 3) * MINUTE });
+          await stores.grants.createGrant(grant, randomId(32), []);
+          live.push(grant);
+        }
+        const revoked = makeGrant({ userId: "u1", lastUsedAt: T0 + 5 * MINUTE });
+        await stores.grants.createGrant(revoked, randomId(32), []);
+        await stores.grants.revokeGrant(revoked.id, null, "admin_revoked", T0, []);
+        await stores.grants.createGrant(makeGrant({ userId: "u2", idleExpiresAt: now }), "x1", []);
+        await stores.grants.createGrant(
+          makeGrant({ userId: "u3", absoluteExpiresAt: now - 1 }),
+          "x2",
+          [],
+        );
+
+        const expected = [...live].sort(byActivity).map((g) => g.id);
+        const all = await stores.grants.listLiveGrants({ now, limit: 100 });
+        expect(all.map((g) => g.id)).toEqual(expected);
+        expect(all.find((g) => g.id === live[0]!.id)).toEqual(live[0]);
+        for (const limit of [1, 2, 4])
+          expect(await pages(now, limit), `limit ${limit}`).toEqual(expected);
+        expect((await pages(now, 2, ["u2", "u3"])).sort()).toEqual(
+          live
+            .filter((g) => g.userId !== "u1")
+            .map((g) => g.id)
+            .sort(),
+        );
+        expect(await pages(now, 2, ["u2", "u3"])).toEqual(
+          expected.filter((id) => live.find((g) => g.id === id)!.userId !== "u1"),
+        );
+        expect(await stores.grants.listLiveGrants({ now, limit: 5, userIds: [] })).toEqual([]);
+        expect(await stores.grants.listLiveGrants({ now, limit: 0 })).toEqual([]);
+      });
+
+      it("moves a grant to the front when its refresh token is used, and forgets it once revoked", async () => {
+        const { grant: a, h } = await family({ userId: "u1" });
+        const { grant: b } = await family({ userId: "u2", lastUsedAt: T0 + MINUTE });
+        const list = async (now: number) =>
+          (await stores.grants.listLiveGrants({ now, limit: 10 })).map((g) => g.id);
+        expect(await list(T0 + MINUTE)).toEqual([b.id, a.id]);
+        await use(h[0], h[1], T0 + 2 * MINUTE);
+        expect(await list(T0 + 2 * MINUTE)).toEqual([a.id, b.id]);
+        await stores.grants.revokeGrantsOfUser("u1", "logout_everywhere", T0 + 3 * MINUTE, []);
+        expect(await list(T0 + 3 * MINUTE)).toEqual([b.id]);
       });
     });
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Session } from "../../src/sessions/session.js";
+import type { ActivityCursor } from "../../src/shared/live-listing.js";
 import { DAY, HOUR, MINUTE, makeEvent, makeSession, randomId, T0 } from "../helpers/fixtures.js";
 import { expectNotRecorded, expectRecorded } from "./audit-assertions.js";
 import type { ContractStores, MakeStores } from "./contract-stores.js";
@@ -286,6 +287,105 @@ export function describeSessionStoreContract(name: string, makeStores: MakeStore
         await create({ userId: "u1" });
         await stores.sessions.revokeSession(session.id, "u1", "logout", T0, []);
         expect(await stores.sessions.countLiveSessions(T0)).toBe(1);
+      });
+    });
+
+    describe("listLiveSessions (every user)", () => {
+      /** Newest activity first, ties by id descending in byte order. */
+      const byActivity = (a: Session, b: Session) =>
+        b.lastSeenAt - a.lastSeenAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+
+      /** Every page of `limit` rows, following the cursor of each page's last row. */
+      async function pages(now: number, limit: number, userIds?: string[]): Promise<string[][]> {
+        const out: string[][] = [];
+        let before: ActivityCursor | undefined;
+        for (;;) {
+          const page = await stores.sessions.listLiveSessions({
+            now,
+            limit,
+            ...(before ? { before } : {}),
+            ...(userIds ? { userIds } : {}),
+          });
+          expect(page.length).toBeLessThanOrEqual(limit);
+          if (page.length === 0) return out;
+          out.push(page.map((s) => s.id));
+          const last = page.at(-1)!;
+          before = { at: last.lastSeenAt, id: last.id };
+          expect(out.length).toBeLessThan(50);
+        }
+      }
+
+      it("lists live sessions of every user, newest activity first, in keyset pages", async () => {
+        const now = T0 + 2 * HOUR;
+        const live: Session[] = [];
+        for (const [i, userId] of ["u1", "u2", "u3", "u1", "u2", "u3", "u1"].entries())
+          live.push(await create({ userId, lastSeenAt: T0 + i * MINUTE }));
+        // Ties on lastSeenAt: ordered by id, and no page boundary loses one.
+        for (const userId of ["u1", "u2", "u3", "u4"])
+          live.push(await create({ userId, lastSeenAt: T0 + 3 * MINUTE }));
+        const revoked = await create({ userId: "u2", lastSeenAt: T0 + HOUR });
+        await stores.sessions.revokeSession(revoked.id, "u2", "logout", T0, []);
+        await create({ userId: "u3", lastSeenAt: T0 + 90 * MINUTE, idleExpiresAt: now });
+        await create({ userId: "u1", lastSeenAt: T0 + 80 * MINUTE, absoluteExpiresAt: now - 1 });
+
+        const expected = [...live].sort(byActivity).map((s) => s.id);
+        const first = await stores.sessions.listLiveSessions({ now, limit: 100 });
+        expect(first.map((s) => s.id)).toEqual(expected);
+        expect(first.find((s) => s.id === live[0]!.id)).toEqual(live[0]);
+        for (const limit of [1, 2, 3, 4, 11]) {
+          const got = await pages(now, limit);
+          expect(got.flat(), `limit ${limit}`).toEqual(expected);
+          expect(got.slice(0, -1).every((p) => p.length === limit)).toBe(true);
+        }
+        expect(await stores.sessions.listLiveSessions({ now, limit: 0 })).toEqual([]);
+      });
+
+      it("moves a session to the front when touched, and drops it at its expiry", async () => {
+        const a = await create({ userId: "u1", lastSeenAt: T0, idleExpiresAt: T0 + HOUR });
+        const b = await create({ userId: "u2", lastSeenAt: T0 + MINUTE });
+        const list = async (now: number) =>
+          (await stores.sessions.listLiveSessions({ now, limit: 10 })).map((s) => s.id);
+        expect(await list(T0 + MINUTE)).toEqual([b.id, a.id]);
+        await stores.sessions.touchSession(a.id, T0 + 2 * MINUTE, T0 + 2 * MINUTE + HOUR);
+        expect(await list(T0 + 2 * MINUTE)).toEqual([a.id, b.id]);
+        expect(
+          (await stores.sessions.listLiveSessions({ now: T0 + 2 * MINUTE, limit: 1 }))[0],
+        ).toMatchObject({ id: a.id, lastSeenAt: T0 + 2 * MINUTE });
+        // Past a's (moved) idle expiry, only b is left.
+        expect(await list(T0 + 2 * MINUTE + HOUR)).toEqual([b.id]);
+      });
+
+      it("forgets revoked sessions, one at a time, per user, and replaced", async () => {
+        const now = T0 + MINUTE;
+        const a = await create({ userId: "u1", lastSeenAt: T0 + 1 });
+        const b = await create({ userId: "u1", lastSeenAt: T0 + 2 });
+        const c = await create({ userId: "u2", lastSeenAt: T0 + 3 });
+        const d = await create({ userId: "u3", lastSeenAt: T0 + 4 });
+        const list = async () =>
+          (await stores.sessions.listLiveSessions({ now, limit: 10 })).map((s) => s.id);
+        expect(await list()).toEqual([d.id, c.id, b.id, a.id]);
+        await stores.sessions.revokeSession(c.id, "u2", "admin_revoked", T0 + 5, []);
+        expect(await list()).toEqual([d.id, b.id, a.id]);
+        await stores.sessions.revokeSessionsOfUser("u1", null, "logout_everywhere", T0 + 6, []);
+        expect(await list()).toEqual([d.id]);
+        const next = makeSession({ userId: "u3", createdAt: T0 + 7 });
+        await stores.sessions.replaceSession(d.id, next, "password_changed", T0 + 7, []);
+        expect(await list()).toEqual([next.id]);
+      });
+
+      it("lists only the given users' sessions, in the same order and pages", async () => {
+        const now = T0 + HOUR;
+        const mine: Session[] = [];
+        for (let i = 0; i < 6; i++) {
+          mine.push(await create({ userId: i % 2 ? "u1" : "u2", lastSeenAt: T0 + (i % 3) }));
+          await create({ userId: "u3", lastSeenAt: T0 + i });
+        }
+        const revoked = await create({ userId: "u1", lastSeenAt: T0 + 30 });
+        await stores.sessions.revokeSession(revoked.id, "u1", "logout", T0, []);
+        const expected = [...mine].sort(byActivity).map((s) => s.id);
+        expect((await pages(now, 100, ["u1", "u2", "nobody"])).flat()).toEqual(expected);
+        expect((await pages(now, 4, ["u2", "u1"])).flat()).toEqual(expected);
+        expect(await stores.sessions.listLiveSessions({ now, limit: 10, userIds: [] })).toEqual([]);
       });
     });
 

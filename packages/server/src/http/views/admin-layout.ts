@@ -2,11 +2,12 @@ import type { AdminAuth } from "../web/admin-auth.js";
 import { html, type SafeHtml } from "./html.js";
 import { alertBox, layout } from "./layout.js";
 
-export type AdminSection = "home" | "users" | "alerts" | "audit" | "keys" | "activity";
+export type AdminSection = "home" | "users" | "sessions" | "alerts" | "audit" | "keys" | "activity";
 
 const sections: readonly { id: AdminSection; href: string; label: string }[] = [
   { id: "home", href: "/admin", label: "Overview" },
   { id: "users", href: "/admin/users", label: "Users" },
+  { id: "sessions", href: "/admin/sessions", label: "Sessions" },
   { id: "alerts", href: "/admin/alerts", label: "Alerts" },
   { id: "audit", href: "/admin/audit", label: "Audit log" },
   { id: "activity", href: "/admin/activity", label: "Activity" },

@@ -224,6 +224,16 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: "live sessions and grants by activity",
+    sql: `
+      -- The same indexes as SQLite migration 7 (docs/decisions/0045); ids in
+      -- byte order (COLLATE "C"), as the listings sort and compare them.
+      CREATE INDEX sessions_activity ON sessions (last_seen_at, id COLLATE "C") WHERE revoked_at IS NULL;
+      CREATE INDEX grants_activity ON grants (last_used_at, id COLLATE "C") WHERE revoked_at IS NULL;
+    `,
+  },
 ];
 
 /** The namespace of Tessera's advisory locks (`pg_advisory_lock(namespace, id)`). */

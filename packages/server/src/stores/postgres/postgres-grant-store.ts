@@ -1,8 +1,10 @@
 import type { AuditEventInput } from "../../audit/events.js";
+import type { LiveListQuery } from "../../shared/live-listing.js";
 import type { Grant, GrantStore, RotationOutcome, RotationRequest } from "../../tokens/grant.js";
 import { type GrantRow, type RefreshTokenRow, toGrant } from "../sql-rows/grant-row.js";
 import { writeAudit } from "./postgres-audit-log.js";
 import type { PostgresDatabase, Transaction } from "./postgres-database.js";
+import { liveListValues, liveListWhere } from "./postgres-session-store.js";
 
 /** Refresh-token families in PostgreSQL; rotation runs under the grant's row lock. */
 export class PostgresGrantStore implements GrantStore {
@@ -190,6 +192,15 @@ export class PostgresGrantStore implements GrantStore {
        WHERE user_id = $1 AND revoked_at IS NULL AND idle_expires_at > $2 AND absolute_expires_at > $2
        ORDER BY created_at DESC, id COLLATE "C"`,
       [userId, now],
+    );
+    return rows.map(toGrant);
+  }
+
+  async listLiveGrants(query: LiveListQuery): Promise<Grant[]> {
+    const rows = await this.db.query<GrantRow>(
+      `SELECT * FROM grants WHERE ${liveListWhere("last_used_at")}
+       ORDER BY last_used_at DESC, id COLLATE "C" DESC LIMIT $5`,
+      liveListValues(query),
     );
     return rows.map(toGrant);
   }

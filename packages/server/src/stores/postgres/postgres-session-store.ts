@@ -1,6 +1,7 @@
 import type { AuditEventInput } from "../../audit/events.js";
 import type { Session, SessionStore } from "../../sessions/session.js";
 import { TesseraError } from "../../shared/errors.js";
+import type { LiveListQuery } from "../../shared/live-listing.js";
 import { type SessionRow, toSession } from "../sql-rows/session-row.js";
 import { writeAudit } from "./postgres-audit-log.js";
 import type { PostgresDatabase, Transaction } from "./postgres-database.js";
@@ -138,6 +139,15 @@ export class PostgresSessionStore implements SessionStore {
     return rows.map(toSession);
   }
 
+  async listLiveSessions(query: LiveListQuery): Promise<Session[]> {
+    const rows = await this.db.query<SessionRow>(
+      `SELECT * FROM sessions WHERE ${liveListWhere("last_seen_at")}
+       ORDER BY last_seen_at DESC, id COLLATE "C" DESC LIMIT $5`,
+      liveListValues(query),
+    );
+    return rows.map(toSession);
+  }
+
   async sweepSessions(now: number, revokedBefore: number): Promise<number> {
     return this.db.execute(
       `DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1
@@ -160,4 +170,26 @@ export class PostgresSessionStore implements SessionStore {
       [since],
     );
   }
+}
+
+/**
+ * The WHERE clause of a cross-user listing ordered by `column`: live at `$1`,
+ * after the cursor `($2, $3)` (null: first page), of the users `$4` (null:
+ * everybody). Ids compare in byte order (COLLATE "C"), like SQLite and Redis.
+ */
+export function liveListWhere(column: "last_seen_at" | "last_used_at"): string {
+  return `${LIVE}
+    AND ($2::bigint IS NULL OR ${column} < $2 OR (${column} = $2 AND id COLLATE "C" < $3::text COLLATE "C"))
+    AND ($4::text[] IS NULL OR user_id = ANY($4::text[]))`;
+}
+
+/** The values `$1`–`$5` for `liveListWhere` and its LIMIT. */
+export function liveListValues(query: LiveListQuery): unknown[] {
+  return [
+    query.now,
+    query.before?.at ?? null,
+    query.before?.id ?? null,
+    query.userIds ? [...query.userIds] : null,
+    Math.max(0, Math.floor(query.limit)),
+  ];
 }

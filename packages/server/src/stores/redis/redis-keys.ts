@@ -34,6 +34,20 @@ export class RedisKeys {
     return `${this.prefix}{u:${userId}}:sessions`;
   }
 
+  /**
+   * Every session id, scored by `lastSeenAt`: the cross-user listing
+   * (docs/decisions/0045). Shares the hash tag `{all-sessions}` with
+   * `sessionDeadlines` so one script keeps the two in step.
+   */
+  get sessionsByActivity(): string {
+    return `${this.prefix}{all-sessions}:by-activity`;
+  }
+
+  /** Every session id, scored by when Redis may drop its record: pruned by score. */
+  get sessionDeadlines(): string {
+    return `${this.prefix}{all-sessions}:by-deadline`;
+  }
+
   /** One fixed rate-limit window (a hash: start, end, count). */
   rateLimit(key: string): string {
     return `${this.prefix}rl:${key}`;

@@ -1,6 +1,7 @@
 import type { AuditEventInput, AuditLog } from "../../audit/events.js";
 import type { Session, SessionStore } from "../../sessions/session.js";
 import { TesseraError } from "../../shared/errors.js";
+import { isAfterCursor, type LiveListQuery } from "../../shared/live-listing.js";
 import { LuaScript } from "./lua-script.js";
 import { type RedisClient, scanKeys } from "./redis-connection.js";
 import { redisCall } from "./redis-errors.js";
@@ -54,18 +55,62 @@ if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) en
 return 1`);
 
 /**
+ * Put (or move later) a session in the cross-user listing, and drop up to 100
+ * entries whose records Redis may already have dropped: the deadline set is
+ * what keeps the listing from growing without bound (docs/decisions/0045).
+ * Both keys live as long as their latest deadline, like a user's index.
+ * KEYS: by-activity, by-deadline. ARGV: id, lastSeenAt, deadline, now.
+ */
+const listSession = new LuaScript(`
+local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4], 'LIMIT', 0, 100)
+if #gone > 0 then
+  redis.call('ZREM', KEYS[1], unpack(gone))
+  redis.call('ZREM', KEYS[2], unpack(gone))
+end
+redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[2], 'GT', ARGV[3], ARGV[1])
+local ttl = tonumber(ARGV[3]) - tonumber(ARGV[4])
+for _, key in ipairs(KEYS) do
+  if ttl > 0 and redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+return 1`);
+
+/**
+ * Re-list a live session the listing lacks (written before the listing
+ * existed, or left out by a crash between writes); never moves an entry.
+ * KEYS: by-activity, by-deadline. ARGV: id, lastSeenAt, deadline.
+ */
+const relistSession = new LuaScript(`
+redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
+local ttl = tonumber(ARGV[3]) - tonumber(ARGV[2])
+for _, key in ipairs(KEYS) do
+  if ttl > 0 and redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+end
+return 1`);
+
+/** Take session ids out of the listing. KEYS: by-activity, by-deadline. ARGV: id, … */
+const unlistSessions = new LuaScript(`
+redis.call('ZREM', KEYS[1], unpack(ARGV))
+redis.call('ZREM', KEYS[2], unpack(ARGV))
+return 1`);
+
+/**
  * Delete the record when it has expired at `now` or was revoked before the
- * cutoff; returns {id, userId} or false. KEYS: record. ARGV: now, revokedBefore.
+ * cutoff; returns {id, userId}. A record that stays and is live returns
+ * {id, false, lastSeenAt, idleExpiresAt, absoluteExpiresAt} (for re-listing);
+ * any other false. KEYS: record. ARGV: now, revokedBefore.
  */
 const sweepRecord = new LuaScript(`
-local f = redis.call('HMGET', KEYS[1], 'id', 'userId', 'idleExpiresAt', 'absoluteExpiresAt', 'revokedAt')
+local f = redis.call('HMGET', KEYS[1], 'id', 'userId', 'idleExpiresAt', 'absoluteExpiresAt', 'revokedAt', 'lastSeenAt')
 if not f[1] then return false end
 local now = tonumber(ARGV[1])
 if tonumber(f[3]) <= now or tonumber(f[4]) <= now or (f[5] and tonumber(f[5]) < tonumber(ARGV[2])) then
   redis.call('DEL', KEYS[1])
   return {f[1], f[2]}
 end
-return false`);
+if f[5] then return false end
+return {f[1], false, f[6], f[3], f[4]}`);
 
 /** Fields stored as strings; absent means null. */
 function toFields(session: Session): string[] {
@@ -178,6 +223,7 @@ export class RedisSessionStore implements SessionStore {
             await this.remove(next);
             throw new TesseraError("unauthenticated");
           }
+          await this.unlist([oldId]);
         },
         () => events,
       ),
@@ -191,12 +237,14 @@ export class RedisSessionStore implements SessionStore {
   }
 
   findSessionById(id: string): Promise<Session | null> {
-    return redisCall(async () => {
-      const pointer = await this.pointer(id);
-      if (!pointer) return null;
-      const session = toSession(await this.client.hgetall(this.keys.session(pointer.tokenHash)));
-      return session?.id === id ? session : null;
-    });
+    return redisCall(() => this.byId(id));
+  }
+
+  private async byId(id: string): Promise<Session | null> {
+    const pointer = await this.pointer(id);
+    if (!pointer) return null;
+    const session = toSession(await this.client.hgetall(this.keys.session(pointer.tokenHash)));
+    return session?.id === id ? session : null;
   }
 
   /**
@@ -216,6 +264,7 @@ export class RedisSessionStore implements SessionStore {
         [this.keys.userSessions(pointer.userId)],
         [pointer.tokenHash, deadline, ttl, lastSeenAt],
       );
+      await listSession.run(this.client, this.listingKeys, [id, lastSeenAt, deadline, lastSeenAt]);
       await touchRecord.run(
         this.client,
         [this.keys.session(pointer.tokenHash)],
@@ -241,6 +290,9 @@ export class RedisSessionStore implements SessionStore {
             [this.keys.session(pointer.tokenHash)],
             [userId, at, reason, ""],
           );
+          // Record first, listing after: a crash between leaves a listed
+          // revoked session, which the listing skips and the deadline prunes.
+          if (revoked !== null) await this.unlist([id]);
           return revoked !== null;
         },
         (revoked) => (revoked ? events : []),
@@ -272,7 +324,9 @@ export class RedisSessionStore implements SessionStore {
               ),
             ),
           );
-          return ids.filter((id): id is string => typeof id === "string");
+          const revoked = ids.filter((id): id is string => typeof id === "string");
+          await this.unlist(revoked);
+          return revoked;
         },
         (ids) => events.map((e) => ({ ...e, details: { ...e.details, revoked: ids.length } })),
       ),
@@ -296,6 +350,78 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /**
+   * The cross-user listing reads the `{all-sessions}` sorted set newest first
+   * from the cursor, then each record (pointer + HGETALL): a page costs a few
+   * round trips, not a walk of the keyspace. Entries whose session is no
+   * longer live are skipped. With `userIds`, the users' own indexes are read
+   * instead.
+   */
+  listLiveSessions(query: LiveListQuery): Promise<Session[]> {
+    return redisCall(async () => {
+      const limit = Math.max(0, Math.floor(query.limit));
+      if (limit === 0) return [];
+      if (query.userIds) return this.liveSessionsOfUsers(query.userIds, query, limit);
+      const { now, before } = query;
+      const chunk = Math.min(Math.max(limit + 1, 20), 500);
+      const found: Session[] = [];
+      let offset = 0;
+      while (found.length < limit) {
+        const batch = await this.client.zrange(
+          this.keys.sessionsByActivity,
+          before ? String(before.at) : "+inf",
+          "-inf",
+          "BYSCORE",
+          "REV",
+          "LIMIT",
+          offset,
+          chunk,
+        );
+        if (batch.length === 0) break;
+        offset += batch.length;
+        const sessions = await Promise.all(batch.map((id) => this.byId(id)));
+        for (const s of sessions) {
+          if (s === null || !isLive(s, now) || !isAfterCursor(s.lastSeenAt, s.id, before)) continue;
+          found.push(s);
+          if (found.length === limit) break;
+        }
+        if (batch.length < chunk) break;
+      }
+      return found;
+    });
+  }
+
+  private async liveSessionsOfUsers(
+    userIds: readonly string[],
+    query: LiveListQuery,
+    limit: number,
+  ): Promise<Session[]> {
+    const { now, before } = query;
+    const perUser = await Promise.all(
+      [...new Set(userIds)].map(async (userId) => {
+        const hashes = await this.client.zrangebyscore(
+          this.keys.userSessions(userId),
+          `(${now}`,
+          "+inf",
+        );
+        const sessions = await Promise.all(
+          hashes.map(async (hash) => toSession(await this.client.hgetall(this.keys.session(hash)))),
+        );
+        return sessions.filter(
+          (s): s is Session =>
+            s !== null &&
+            s.userId === userId &&
+            isLive(s, now) &&
+            isAfterCursor(s.lastSeenAt, s.id, before),
+        );
+      }),
+    );
+    return perUser
+      .flat()
+      .sort((a, b) => b.lastSeenAt - a.lastSeenAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .slice(0, limit);
+  }
+
+  /**
    * Redis expires sessions by itself; this removes what the domain's clock
    * says is over (and revoked sessions past the cutoff). It walks the whole
    * keyspace, so it is for the periodic background sweep only.
@@ -308,11 +434,24 @@ export class RedisSessionStore implements SessionStore {
           keys.map(async (key) => {
             const gone = await sweepRecord.run(this.client, [key], [now, revokedBefore]);
             if (!Array.isArray(gone)) return;
+            const [id, userId, lastSeenAt, idle, absolute] = gone as [
+              string,
+              string | null,
+              string?,
+              string?,
+              string?,
+            ];
+            if (userId === null) {
+              // Kept and live: make sure the cross-user listing has it.
+              const deadline = Math.min(Number(idle), Number(absolute)) + this.graceMs;
+              await relistSession.run(this.client, this.listingKeys, [id, lastSeenAt!, deadline]);
+              return;
+            }
             removed += 1;
-            const [id, userId] = gone as [string, string];
             const tokenHash = key.slice(this.keys.session("").length);
             await this.client.del(this.keys.sessionId(id));
             await this.client.zrem(this.keys.userSessions(userId), tokenHash);
+            await this.unlist([id]);
           }),
         );
       });
@@ -365,12 +504,19 @@ export class RedisSessionStore implements SessionStore {
       [this.keys.userSessions(session.userId)],
       [session.tokenHash, deadline, ttl, session.lastSeenAt],
     );
+    await listSession.run(this.client, this.listingKeys, [
+      session.id,
+      session.lastSeenAt,
+      deadline,
+      session.lastSeenAt,
+    ]);
     const created = await createRecord.run(
       this.client,
       [this.keys.session(session.tokenHash)],
       [ttl, ...toFields(session)],
     );
     if (created !== 1) {
+      await this.unlist([session.id]);
       await this.client.del(this.keys.sessionId(session.id));
       throw new Error("a session with this token hash already exists");
     }
@@ -381,6 +527,17 @@ export class RedisSessionStore implements SessionStore {
     await this.client.del(this.keys.session(session.tokenHash));
     await this.client.del(this.keys.sessionId(session.id));
     await this.client.zrem(this.keys.userSessions(session.userId), session.tokenHash);
+    await this.unlist([session.id]);
+  }
+
+  /** The two keys of the cross-user listing (one slot: `{all-sessions}`). */
+  private get listingKeys(): string[] {
+    return [this.keys.sessionsByActivity, this.keys.sessionDeadlines];
+  }
+
+  /** Take sessions out of the cross-user listing (after their records changed). */
+  private async unlist(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await unlistSessions.run(this.client, this.listingKeys, ids);
   }
 
   private async pointer(id: string): Promise<{ tokenHash: string; userId: string } | null> {

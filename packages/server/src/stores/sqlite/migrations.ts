@@ -233,4 +233,15 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: "live sessions and grants by activity",
+    sql: `
+      -- The admin console's cross-user listings walk these newest first and
+      -- stop after one page (docs/decisions/0045); only unrevoked rows, so
+      -- revoked ones kept for forensics cost the walk nothing.
+      CREATE INDEX sessions_activity ON sessions (last_seen_at, id) WHERE revoked_at IS NULL;
+      CREATE INDEX grants_activity ON grants (last_used_at, id) WHERE revoked_at IS NULL;
+    `,
+  },
 ];

@@ -1,8 +1,10 @@
 import type { AuditEventInput } from "../../audit/events.js";
+import type { LiveListQuery } from "../../shared/live-listing.js";
 import type { Grant, GrantStore, RotationOutcome, RotationRequest } from "../../tokens/grant.js";
 import { type GrantRow, type RefreshTokenRow, toGrant } from "../sql-rows/grant-row.js";
 import type { SqliteDatabase } from "./open-database.js";
 import { auditWriter } from "./sqlite-audit-log.js";
+import { liveListParams, liveListSql } from "./sqlite-session-store.js";
 
 const LIVE = "revoked_at IS NULL AND idle_expires_at > @now AND absolute_expires_at > @now";
 
@@ -39,6 +41,8 @@ export class SqliteGrantStore implements GrantStore {
       list: db.prepare(
         `SELECT * FROM grants WHERE user_id = @userId AND ${LIVE} ORDER BY created_at DESC, id`,
       ),
+      listLive: db.prepare(liveListSql("grants", "last_used_at", false)),
+      listLiveBefore: db.prepare(liveListSql("grants", "last_used_at", true)),
       revokedSince: db.prepare(
         "SELECT id, revoked_at AS revokedAt FROM grants WHERE revoked_at >= ? ORDER BY revoked_at",
       ),
@@ -170,6 +174,11 @@ export class SqliteGrantStore implements GrantStore {
 
   async listGrantsOfUser(userId: string, now: number): Promise<Grant[]> {
     return (this.statements.list.all({ userId, now }) as GrantRow[]).map(toGrant);
+  }
+
+  async listLiveGrants(query: LiveListQuery): Promise<Grant[]> {
+    const statement = query.before ? this.statements.listLiveBefore : this.statements.listLive;
+    return (statement.all(liveListParams(query)) as GrantRow[]).map(toGrant);
   }
 
   async listRevokedGrantsSince(since: number): Promise<{ id: string; revokedAt: number }[]> {

@@ -1,6 +1,7 @@
 import type { AuditEventInput } from "../../audit/events.js";
 import type { Session, SessionStore } from "../../sessions/session.js";
 import { TesseraError } from "../../shared/errors.js";
+import type { LiveListQuery } from "../../shared/live-listing.js";
 import { type SessionRow, toSession } from "../sql-rows/session-row.js";
 import type { SqliteDatabase } from "./open-database.js";
 import { auditWriter } from "./sqlite-audit-log.js";
@@ -39,6 +40,8 @@ export class SqliteSessionStore implements SessionStore {
         "SELECT id, revoked_at AS revokedAt FROM sessions WHERE revoked_at >= ? ORDER BY revoked_at",
       ),
       countLive: db.prepare(`SELECT count(*) AS n FROM sessions WHERE ${LIVE}`),
+      listLive: db.prepare(liveListSql("sessions", "last_seen_at", false)),
+      listLiveBefore: db.prepare(liveListSql("sessions", "last_seen_at", true)),
     };
   }
 
@@ -128,6 +131,11 @@ export class SqliteSessionStore implements SessionStore {
     return (this.statements.list.all({ userId, now }) as SessionRow[]).map(toSession);
   }
 
+  async listLiveSessions(query: LiveListQuery): Promise<Session[]> {
+    const statement = query.before ? this.statements.listLiveBefore : this.statements.listLive;
+    return (statement.all(liveListParams(query)) as SessionRow[]).map(toSession);
+  }
+
   async sweepSessions(now: number, revokedBefore: number): Promise<number> {
     return this.statements.sweep.run({ now, revokedBefore }).changes;
   }
@@ -139,4 +147,32 @@ export class SqliteSessionStore implements SessionStore {
   async listRevokedSessionsSince(since: number): Promise<{ id: string; revokedAt: number }[]> {
     return this.statements.revokedSince.all(since) as { id: string; revokedAt: number }[];
   }
+}
+
+/**
+ * A cross-user listing of live rows of `table`, newest `column` first, down
+ * its `<table>_activity` index (migration 7). With `before`, the row-value
+ * comparison lets SQLite seek to the cursor instead of walking to it; it is
+ * a separate statement because a plan is fixed when prepared. `@users` is a
+ * JSON array of user ids, or null for everybody.
+ */
+export function liveListSql(
+  table: "sessions" | "grants",
+  column: "last_seen_at" | "last_used_at",
+  before: boolean,
+): string {
+  return `SELECT * FROM ${table} WHERE ${LIVE}
+    ${before ? `AND (${column}, id) < (@beforeAt, @beforeId)` : ""}
+    AND (@users IS NULL OR user_id IN (SELECT value FROM json_each(@users)))
+    ORDER BY ${column} DESC, id DESC LIMIT @limit`;
+}
+
+/** The named parameters of a `LiveListQuery`, for the SQLite listings. */
+export function liveListParams(query: LiveListQuery): Record<string, string | number | null> {
+  return {
+    now: query.now,
+    limit: Math.max(0, Math.floor(query.limit)),
+    ...(query.before ? { beforeAt: query.before.at, beforeId: query.before.id } : {}),
+    users: query.userIds ? JSON.stringify(query.userIds) : null,
+  };
 }

@@ -45,6 +45,28 @@ describeWith("redisCluster", "Redis session keys on a Cluster", () => {
     expect(slots.size).toBeGreaterThan(1);
   });
 
+  it("keeps the two keys of the cross-user listing in one slot, and lists across masters", async () => {
+    const client = redis.client as Cluster;
+    const slots = await Promise.all(
+      [`${prefix}{all-sessions}:by-activity`, `${prefix}{all-sessions}:by-deadline`].map(
+        (key) => client.cluster("KEYSLOT", key) as Promise<number>,
+      ),
+    );
+    expect(slots[0]).toBe(slots[1]);
+    const now = Date.now();
+    const sessions = Array.from({ length: 12 }, (_, i) =>
+      makeSession({ userId: randomId(), createdAt: now + i }),
+    );
+    for (const session of sessions) await redis.sessions.createSession(session, []);
+    const listed = await redis.sessions.listLiveSessions({ now: now + 20, limit: 5 });
+    expect(listed.map((s) => s.id)).toEqual(
+      sessions
+        .slice(-5)
+        .reverse()
+        .map((s) => s.id),
+    );
+  });
+
   it("revokes sessions whose records sit on different masters", async () => {
     const userId = randomId();
     const sessions = Array.from({ length: 12 }, () => makeSession({ userId }));
@@ -94,6 +116,41 @@ describeWith("redis", "Redis session TTLs", (url) => {
       expect(await redis.sessions.findSessionByTokenHash(session.tokenHash)).toBeNull();
       expect(await redis.sessions.findSessionById(session.id)).toBeNull();
       expect(await redis.client.keys(`${prefix}*`)).toEqual([]);
+    } finally {
+      await redis.close();
+    }
+  });
+
+  it("prunes the cross-user listing by deadline on writes, and the sweep re-lists what it lacks", async () => {
+    const prefix = freshRedisPrefix();
+    const redis = await createRedisStores([url], {
+      prefix,
+      audit: sql.audit,
+      expiredSessionGraceMs: 100,
+    });
+    const byActivity = `${prefix}{all-sessions}:by-activity`;
+    const byDeadline = `${prefix}{all-sessions}:by-deadline`;
+    try {
+      const t = Date.UTC(2030, 0, 1);
+      const old = makeSession({ userId: "u1", createdAt: t, idleExpiresAt: t + 200 });
+      await redis.sessions.createSession(old, []);
+      expect(await redis.client.zrange(byActivity, 0, -1)).toEqual([old.id]);
+      // A write after old's deadline (expiry + grace) drops its entry from both sets.
+      const later = makeSession({ userId: "u2", createdAt: t + 1_000 });
+      await redis.sessions.createSession(later, []);
+      expect(await redis.client.zrange(byActivity, 0, -1)).toEqual([later.id]);
+      expect(await redis.client.zrange(byDeadline, 0, -1)).toEqual([later.id]);
+      expect(await redis.client.pttl(byActivity)).toBeGreaterThan(0);
+
+      // A live session the listing lacks (stored before the listing existed):
+      // invisible to the listing until the sweep puts it back.
+      await redis.client.zrem(byActivity, later.id);
+      await redis.client.zrem(byDeadline, later.id);
+      const now = t + 2_000;
+      expect(await redis.sessions.listLiveSessions({ now, limit: 10 })).toEqual([]);
+      // (old, long expired, is swept too if Redis has not dropped it yet.)
+      await redis.sessions.sweepSessions(now, now - 60_000);
+      expect(await redis.sessions.listLiveSessions({ now, limit: 10 })).toEqual([later]);
     } finally {
       await redis.close();
     }
