@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { TEST_GEOIP_DB, TEST_PLACES } from "../helpers/geoip-fixture.js";
 import { adminBrowser, expectPage } from "./admin-helpers.js";
 import {
+  auditEvents,
   Browser,
   createUser,
   csrfFrom,
@@ -98,6 +99,31 @@ describe("places on the account page", () => {
     expect(deviceLines(page.body)[0]).toContain(`IP address ${TEST_PLACES.city.ip} ·`);
     expect(page.body).not.toContain("Exampleton");
     expect(page.body).not.toContain("Places are approximate");
+  });
+});
+
+describe("the login.new_device alert", () => {
+  it("carries the place of the new device's address", async () => {
+    h = await makeHarness({ TESSERA_GEOIP_DB: TEST_GEOIP_DB });
+    await signedInBrowser(h, "ada@example.com", UA.firefox, "127.0.0.1");
+    await signedInBrowser(h, "ada@example.com", UA.chrome, TEST_PLACES.city.ip);
+    await signedInBrowser(h, "ada@example.com", UA.safari, "10.1.2.3");
+    const alerts = await auditEvents(h, "login.new_device");
+    expect(alerts.map((e) => e.details)).toEqual([
+      {
+        method: "password",
+        place: { city: "Exampleton", region: "Testshire", country: "Examplia", countryCode: "XA" },
+      },
+      { method: "password" },
+    ]);
+  });
+
+  it("carries no place without TESSERA_GEOIP_DB", async () => {
+    h = await makeHarness();
+    await signedInBrowser(h, "ada@example.com", UA.firefox, "127.0.0.1");
+    await signedInBrowser(h, "ada@example.com", UA.chrome, TEST_PLACES.city.ip);
+    const alerts = await auditEvents(h, "login.new_device");
+    expect(alerts.map((e) => e.details)).toEqual([{ method: "password" }]);
   });
 });
 
