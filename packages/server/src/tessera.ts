@@ -7,6 +7,8 @@ import { RevokedUseReporter } from "./audit/detection/revoked-use.js";
 import type { AuditLog } from "./audit/events.js";
 import { ConfigError } from "./config/config-error.js";
 import type { Config } from "./config/load-config.js";
+import { openGeoipDatabase } from "./geo/open-geoip-database.js";
+import { noPlaces, type PlaceLookup } from "./geo/place.js";
 import { buildApp } from "./http/app.js";
 import { deriveKey } from "./keys/derive-key.js";
 import { KeyManager } from "./keys/key-manager.js";
@@ -40,6 +42,8 @@ export interface TesseraOptions {
   readonly stores?: Stores;
   /** Alert delivery tuning (tests: short polls and backoff). */
   readonly alerts?: Partial<AlertWorkerOptions>;
+  /** Use this place lookup instead of opening `TESSERA_GEOIP_DB` (tests). */
+  readonly places?: PlaceLookup;
 }
 
 export interface Tessera {
@@ -61,6 +65,8 @@ export interface Tessera {
    * graceful shutdown call `await tessera.alerts.flush(ms)` before `close()`.
    */
   readonly alerts: AlertWorker;
+  /** Places of IP addresses from `TESSERA_GEOIP_DB`, or none (decision 0046). */
+  readonly places: PlaceLookup;
   /** Open the configured stores only; build the HTTP app on demand. */
   app(): Promise<FastifyInstance>;
   /**
@@ -123,10 +129,27 @@ async function openRedis(config: Config, audit: AuditLog, logger?: Logger): Prom
  * the embedded SQLite file.)
  */
 export async function openTessera(config: Config, options: TesseraOptions = {}): Promise<Tessera> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  // Before the stores: a bad GeoIP file must not leave a connection pool open.
+  const places = options.places ?? openPlaces(config, logger);
   return createTessera(config, {
     ...options,
+    logger,
+    places,
     stores: options.stores ?? (await openStores(config)),
   });
+}
+
+/**
+ * The GeoIP lookup `TESSERA_GEOIP_DB` names, read once at start so a bad file
+ * is a configuration error (exit 78) now rather than a broken page later.
+ */
+function openPlaces(config: Config, logger: Logger): PlaceLookup {
+  return config.geoipDb
+    ? openGeoipDatabase(config.geoipDb, {
+        onError: (error) => logger.warn({ err: error }, "GeoIP lookup failed"),
+      })
+    : noPlaces;
 }
 
 /** File-system failures in the data folder are configuration problems: say what to set. */
@@ -169,6 +192,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const logger = options.logger ?? createLogger(config.logLevel);
+  const places = options.places ?? openPlaces(config, logger);
   const secret = inDataDir(config, () => loadMasterSecret(config.secret, config.dataDir));
   if (!options.stores && (config.databaseUrl || config.redisUrl)) {
     throw new Error("createTessera opens only the embedded SQLite store: use openTessera");
@@ -334,6 +358,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     clock,
     metrics,
     alerts,
+    places,
     app() {
       app ??= (async () => {
         await keys.initialize();
@@ -348,6 +373,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
           clock,
           logger,
           metrics,
+          places,
           csrfKey: deriveKey(secret.key, "csrf"),
           userCacheTtlMs: 1000,
           // Background work lives with the app and stops before the stores

@@ -7,7 +7,7 @@ type Parsed<S> = { -readonly [K in keyof S]: S[K] extends Field<infer T> ? T : n
 type Raw = Parsed<ConfigSchema>;
 
 /** The validated, frozen configuration. Derived defaults are resolved. */
-export interface Config extends Omit<Raw, "issuer" | "audience" | "dataDir"> {
+export interface Config extends Omit<Raw, "issuer" | "audience" | "dataDir" | "geoipDb"> {
   /** Issuer URL without trailing slash, e.g. `https://auth.example.com`. */
   readonly issuer: string;
   /** Origin of the issuer (scheme://host[:port]): the only origin trusted by CSRF checks. */
@@ -18,6 +18,8 @@ export interface Config extends Omit<Raw, "issuer" | "audience" | "dataDir"> {
   /** True when cookies carry `Secure` and the `__Host-` prefix. */
   readonly secureCookies: boolean;
   readonly trustProxy: TrustProxy;
+  /** Absolute path of the GeoIP database, or null (no places shown). */
+  readonly geoipDb: string | null;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -162,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ConfigR
     origin: issuerUrl.origin,
     audience: r.audience ?? [issuer],
     dataDir: resolve(cwd, r.dataDir),
+    geoipDb: r.geoipDb === null ? null : resolve(cwd, r.geoipDb),
     // Browsers treat http://localhost as a secure context, so `Secure` and the
     // `__Host-` prefix hold there too; only an explicit opt-out drops them.
     secureCookies: !r.insecureCookies,

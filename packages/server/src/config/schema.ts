@@ -249,6 +249,12 @@ export const configSchema = {
         ? null
         : "16 to 256 printable characters without spaces (e.g. `openssl rand -hex 32`)",
   ),
+  geoipDb: text(
+    "TESSERA_GEOIP_DB",
+    null,
+    "—",
+    "a local MaxMind-format `.mmdb` file (GeoLite2/GeoIP2 City or Country, DB-IP Lite): device lists show the city and country of IP addresses, looked up locally; read at start",
+  ),
 } satisfies Record<string, Field<unknown>>;
 
 export type ConfigSchema = typeof configSchema;

@@ -1,5 +1,6 @@
 import type { Argon2Params } from "../accounts/password-hasher.js";
 import type { Config } from "../config/load-config.js";
+import type { GeoipDatabaseInfo } from "../geo/place.js";
 import type { SigningKeyRecord } from "../keys/signing-key.js";
 
 /**
@@ -31,6 +32,8 @@ export interface DoctorFacts {
   readonly keys: readonly SigningKeyRecord[] | null;
   /** The argon2id parameters new password hashes are made with. */
   readonly argon2: Argon2Params;
+  /** The GeoIP database `TESSERA_GEOIP_DB` names, opened and checked; null when unset. */
+  readonly geoip: GeoipDatabaseInfo | null;
 }
 
 /** One check: the configuration and facts in, zero or more findings out. */

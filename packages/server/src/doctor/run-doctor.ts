@@ -2,6 +2,7 @@ import type { Config } from "../config/load-config.js";
 import { argon2Check } from "./argon2-check.js";
 import type { Check, DoctorFacts, Finding, Severity } from "./finding.js";
 import { severities } from "./finding.js";
+import { geoipCheck } from "./geoip-checks.js";
 import { signingKeyAgeCheck } from "./key-checks.js";
 import { lifetimeChecks } from "./lifetime-checks.js";
 import { secretFileModeCheck, secretLeftoversCheck, secretSourceCheck } from "./secret-checks.js";
@@ -28,6 +29,7 @@ export const doctorChecks: readonly Check[] = [
   argon2Check,
   registrationCheck,
   demoCheck,
+  geoipCheck,
 ];
 
 export interface DoctorReport {

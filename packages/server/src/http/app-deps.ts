@@ -1,5 +1,6 @@
 import type { AccountDeps } from "../accounts/account-deps.js";
 import type { Config } from "../config/load-config.js";
+import type { PlaceLookup } from "../geo/place.js";
 import type { KeyManager } from "../keys/key-manager.js";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -19,6 +20,8 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Places of IP addresses, for the device lists (`noPlaces` without a GeoIP database). */
+  readonly places: PlaceLookup;
   /** How long a looked-up user may be reused for session requests (ms; default 0). */
   readonly userCacheTtlMs?: number;
   /** HMAC key for pre-session CSRF tokens. */

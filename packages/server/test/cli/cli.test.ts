@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -105,6 +105,8 @@ describe("help and usage", () => {
 });
 
 describe("configuration errors exit 78 (EX_CONFIG) with one line per problem", () => {
+  const notMmdb = join(newDataDir("geoip"), "GeoLite2-City.mmdb");
+  writeFileSync(notMmdb, "<html>a download page, not a database</html>\n");
   const cases: [string, Record<string, string>, string[], string[][]][] = [
     ["PORT=abc", { PORT: "abc" }, ["PORT"], [["serve"]]],
     [
@@ -132,6 +134,19 @@ describe("configuration errors exit 78 (EX_CONFIG) with one line per problem", (
       { TESSERA_DATABASE_URL: "postgres://db.example/tessera", TESSERA_SECRET: "" },
       ["TESSERA_SECRET"],
       [["serve"], ["audit", "verify"], ["migrate"], ["doctor"]],
+    ],
+    // Read at start (docs/decisions/0046): a bad file stops every command that opens it.
+    [
+      "a missing GeoIP database",
+      { TESSERA_GEOIP_DB: "/nonexistent/GeoLite2-City.mmdb" },
+      ["TESSERA_GEOIP_DB"],
+      [["serve"], ["users", "list"]],
+    ],
+    [
+      "a GeoIP file that is not a MaxMind DB",
+      { TESSERA_GEOIP_DB: notMmdb },
+      ["TESSERA_GEOIP_DB"],
+      [["doctor"]],
     ],
   ];
 

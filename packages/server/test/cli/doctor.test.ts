@@ -2,6 +2,7 @@ import { chmodSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { assertBuilt, killAll, removeDir, runCli, tempDir } from "../e2e/processes.js";
+import { buildTestGeoipDatabase, TEST_GEOIP_DB } from "../helpers/geoip-fixture.js";
 
 /** `tessera doctor` as the real binary: exit codes, text and --json output. */
 const SECRET = Buffer.alloc(32, 3).toString("base64");
@@ -93,6 +94,46 @@ describe("tessera doctor", () => {
       "secret.file_mode",
       "secret.generated",
     ]);
+  });
+
+  it.concurrent("reports the GeoIP database's type and build date, and flags an old one", {
+    timeout: 45000,
+  }, async () => {
+    const dataDir = newDataDir("doctor-geoip");
+    const fresh = join(dataDir, "GeoLite2-City.mmdb");
+    const builtAt = Date.now() - 3 * 86_400_000;
+    writeFileSync(
+      fresh,
+      buildTestGeoipDatabase({
+        buildEpoch: Math.floor(builtAt / 1000),
+        databaseType: "GeoLite2-City",
+      }),
+    );
+    const env = {
+      TESSERA_DATA_DIR: dataDir,
+      TESSERA_ISSUER: "https://auth.example.com",
+      TESSERA_SECRET: SECRET,
+      TESSERA_REGISTRATION: "closed",
+    };
+    const recent = await runCli(["doctor"], { env: { ...env, TESSERA_GEOIP_DB: fresh } });
+    expect(recent.stderr).toBe("");
+    expect(recent.code).toBe(0);
+    expect(recent.stdout).toMatch(/^INFO {4}geoip\.database$/m);
+    expect(recent.stdout).toContain(
+      `${fresh} (GeoLite2-City, built on ${new Date(builtAt).toISOString().slice(0, 10)}, 3 days ago)`,
+    );
+
+    // The committed test database was built on 2026-01-01.
+    const old = await runCli(["doctor", "--json"], {
+      env: { ...env, TESSERA_GEOIP_DB: TEST_GEOIP_DB },
+    });
+    expect(old.code).toBe(0);
+    const report = JSON.parse(old.stdout) as Report;
+    const stale = report.findings.find((f) => f.id === "geoip.stale");
+    expect(stale?.severity).toBe("low");
+    expect(stale?.what).toContain("Tessera-Test-City");
+    expect(stale?.what).toContain("built on 2026-01-01");
+    expect(readdirSync(dataDir), "doctor only looks").toEqual(["GeoLite2-City.mmdb"]);
   });
 
   it.concurrent("observes without changing: no secret generated, no mode tightened, no database made", {

@@ -1,3 +1,4 @@
+import type { Place } from "../../geo/place.js";
 import type { Clock } from "../../shared/clock.js";
 import type { Random } from "../../shared/random.js";
 import type { AuditEventInput, AuditLog } from "../events.js";
@@ -11,11 +12,13 @@ import { newEvent } from "../new-event.js";
  * login of an account is not news, so it raises nothing.
  *
  * Returns the `login.new_device` event to commit with the login's session,
- * or nothing.
+ * or nothing. `place` (from `TESSERA_GEOIP_DB`, decision 0046) goes into its
+ * details, so the alert says where the login came from as seen at that time.
  */
 export async function newDeviceEvents(
   deps: { readonly audit: AuditLog; readonly clock: Clock; readonly random: Random },
   loginSucceeded: AuditEventInput,
+  place: Place | null = null,
 ): Promise<AuditEventInput[]> {
   const userId = loginSucceeded.userId;
   if (userId === null || loginSucceeded.details?.knownDevice !== false) return [];
@@ -29,7 +32,10 @@ export async function newDeviceEvents(
       actor: userId,
       ip: loginSucceeded.ip,
       userAgent: loginSucceeded.userAgent,
-      details: { method: loginSucceeded.details?.method ?? "password" },
+      details: {
+        method: loginSucceeded.details?.method ?? "password",
+        ...(place === null ? {} : { place }),
+      },
     }),
   ];
 }

@@ -4,6 +4,7 @@ import { createArgon2Hasher } from "../../accounts/password-hasher.js";
 import type { Config } from "../../config/load-config.js";
 import type { DoctorFacts, Finding } from "../../doctor/finding.js";
 import { runDoctor } from "../../doctor/run-doctor.js";
+import { openGeoipDatabase } from "../../geo/open-geoip-database.js";
 import { SECRET_FILE } from "../../keys/master-secret.js";
 import type { SigningKeyRecord } from "../../keys/signing-key.js";
 import { openStores } from "../../tessera.js";
@@ -16,6 +17,8 @@ import { parseArgs } from "../parse-args.js";
  * generated or tightened), and the database is read only when it exists.
  */
 async function gatherFacts(config: Config): Promise<DoctorFacts> {
+  // Opened (and checked) as `serve` opens it: a bad file is exit 78 here too.
+  const geoip = config.geoipDb ? openGeoipDatabase(config.geoipDb).database : null;
   const secretPath = join(config.dataDir, SECRET_FILE);
   const secretFile = existsSync(secretPath)
     ? { path: secretPath, mode: statSync(secretPath).mode & 0o777 }
@@ -32,7 +35,7 @@ async function gatherFacts(config: Config): Promise<DoctorFacts> {
     }
   }
   // The parameters the server hashes with (its default hasher).
-  return { now: Date.now(), secretFile, keys, argon2: createArgon2Hasher().params };
+  return { now: Date.now(), secretFile, keys, argon2: createArgon2Hasher().params, geoip };
 }
 
 function render(finding: Finding): string[] {

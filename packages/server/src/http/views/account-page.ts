@@ -1,4 +1,5 @@
 import type { User } from "../../accounts/user.js";
+import type { PlaceLookup } from "../../geo/place.js";
 import type { Session } from "../../sessions/session.js";
 import type { Grant } from "../../tokens/grant.js";
 import { accountNav } from "./account-nav.js";
@@ -15,6 +16,7 @@ export interface AccountPageOptions {
   readonly grants: readonly Grant[];
   readonly csrfToken: string;
   readonly now: number;
+  readonly places: PlaceLookup;
   readonly notice?: string | undefined;
   readonly error?: string | undefined;
 }

@@ -1,11 +1,13 @@
 import type { User } from "../../accounts/user.js";
 import type { AuditEvent } from "../../audit/events.js";
+import type { PlaceLookup } from "../../geo/place.js";
 import type { Session } from "../../sessions/session.js";
 import type { Grant } from "../../tokens/grant.js";
 import type { AdminAuth } from "../web/admin-auth.js";
 import { adminPage, isoTime } from "./admin-layout.js";
 import { auditTable } from "./audit-table.js";
 import { describeDevice } from "./describe-device.js";
+import { describePlace } from "./describe-place.js";
 import { html } from "./html.js";
 
 export interface AdminUserPageOptions {
@@ -14,6 +16,8 @@ export interface AdminUserPageOptions {
   readonly sessions: readonly Session[];
   readonly grants: readonly Grant[];
   readonly events: readonly AuditEvent[];
+  /** Places of the sessions' IP addresses (`noPlaces` without a GeoIP database). */
+  readonly places: PlaceLookup;
   readonly notice?: string | undefined;
 }
 
@@ -52,7 +56,7 @@ export function adminUserPage(o: AdminUserPageOptions): string {
     <tbody>${o.sessions.map(
       (
         s,
-      ) => html`<tr><td>${describeDevice(s.userAgent)}</td><td>${s.ip ?? "—"}</td><td>${isoTime(s.createdAt)}</td><td>${isoTime(s.lastSeenAt)}</td>
+      ) => html`<tr><td>${describeDevice(s.userAgent)}</td><td>${ipWithPlace(o.places, s.ip)}</td><td>${isoTime(s.createdAt)}</td><td>${isoTime(s.lastSeenAt)}</td>
       <td><a href="/admin/audit?session=${s.id}" aria-label="Events of session ${s.id}">Events</a></td></tr>`,
     )}</tbody></table></div>`
   }
@@ -79,6 +83,13 @@ export function adminUserPage(o: AdminUserPageOptions): string {
   <p><a href="/admin/audit?user=${u.id}">All events of this user</a></p>
 </section>`,
   });
+}
+
+/** "203.0.113.7 (Paris, France)", or the address alone when no place is known. */
+function ipWithPlace(places: PlaceLookup, ip: string | null) {
+  if (ip === null) return "—";
+  const place = describePlace(places, ip);
+  return place === null ? ip : html`${ip} <span class="place">(${place})</span>`;
 }
 
 export interface ConfirmPageOptions {

@@ -1,5 +1,7 @@
+import type { PlaceLookup } from "../../geo/place.js";
 import type { Session } from "../../sessions/session.js";
 import { deviceDetails } from "./describe-device.js";
+import { describePlace } from "./describe-place.js";
 import { ago, utc } from "./format-time.js";
 import { html, type SafeHtml } from "./html.js";
 
@@ -8,12 +10,14 @@ export interface DevicesSectionOptions {
   readonly sessions: readonly Session[];
   readonly csrfToken: string;
   readonly now: number;
+  /** Places of the sessions' IP addresses (`noPlaces` without a GeoIP database). */
+  readonly places: PlaceLookup;
 }
 
 /**
  * "Your devices": each web session with a readable device name and type, and
- * where it was seen: its IP address, not a city, because no GeoIP database
- * ships with Tessera (docs/decisions/0043-devices-names-and-places.md).
+ * where it was seen: its IP address, and the city and country when the
+ * operator configured a local GeoIP database (docs/decisions/0043 and 0046).
  */
 export function devicesSection(o: DevicesSectionOptions): SafeHtml {
   const others = o.sessions.filter((s) => s.id !== o.current.id);
@@ -24,10 +28,11 @@ export function devicesSection(o: DevicesSectionOptions): SafeHtml {
   ${[o.current, ...others].map((s) => {
     const device = deviceDetails(s.userAgent);
     const current = s.id === o.current.id;
+    const place = describePlace(o.places, s.ip);
     return html`<li data-session-id="${s.id}">
     <div>
       <div class="device-name">${device.name}${current ? html`<span class="badge">This device</span>` : ""}</div>
-      <div class="muted"><span class="device-type">${device.type}</span> · IP address ${s.ip ?? "unknown"} · ${current ? "active now" : html`last active <time datetime="${new Date(s.lastSeenAt).toISOString()}">${ago(o.now - s.lastSeenAt)}</time>`} · signed in ${utc(s.createdAt)}</div>
+      <div class="muted"><span class="device-type">${device.type}</span> · IP address ${s.ip ?? "unknown"}${place === null ? "" : html` <span class="place">(${place})</span>`} · ${current ? "active now" : html`last active <time datetime="${new Date(s.lastSeenAt).toISOString()}">${ago(o.now - s.lastSeenAt)}</time>`} · signed in ${utc(s.createdAt)}</div>
     </div>
     <form method="post" action="/account/sessions/${s.id}/revoke" class="inline">
       <input type="hidden" name="_csrf" value="${o.csrfToken}">
@@ -50,6 +55,7 @@ export function devicesSection(o: DevicesSectionOptions): SafeHtml {
       <button type="submit" class="danger">Sign out everywhere</button>
     </form>
   </div>
+  ${o.places.database === null ? "" : html`<p class="hint">Places are approximate: looked up from the IP address in a local database, which can be wrong, above all for phones and VPNs.</p>`}
   <p class="hint">“Sign out everywhere” ends every device, every app below and every access token, this browser included.</p>
 </section>`;
 }

@@ -48,6 +48,7 @@ export function accountRoutes(app: FastifyInstance, ctx: RouteContext): void {
       grants,
       csrfToken: csrfTokenOf(auth.session),
       now: clock.now(),
+      places: ctx.deps.places,
       notice: extra.notice,
       error: extra.error,
     });

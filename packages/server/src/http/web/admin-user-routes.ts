@@ -72,7 +72,10 @@ export function adminUserRoutes(app: FastifyInstance, ctx: RouteContext): void {
     ]);
     const key = String((request.query as Record<string, unknown>).notice);
     const notice = Object.hasOwn(notices, key) ? notices[key] : undefined;
-    return sendHtml(reply, adminUserPage({ auth, user, sessions, grants, events, notice }));
+    return sendHtml(
+      reply,
+      adminUserPage({ auth, user, sessions, grants, events, notice, places: ctx.deps.places }),
+    );
   });
 
   for (const action of ["disable", "revoke"] as const) {

@@ -241,6 +241,13 @@ const cases: readonly Case[] = [
     expect: { metricsToken: "0123456789abcdef0123" },
     bad: "short",
   },
+  // The file itself is opened (and checked) at start: openTessera, decision 0046.
+  {
+    env: "TESSERA_GEOIP_DB",
+    good: "/var/lib/GeoIP/GeoLite2-City.mmdb",
+    expect: { geoipDb: "/var/lib/GeoIP/GeoLite2-City.mmdb" },
+    bad: " ",
+  },
 ];
 
 describe("loadConfig, variable by variable", () => {
@@ -313,6 +320,12 @@ describe("loadConfig, variable by variable", () => {
 
   it("resolves a relative data dir against the working directory", () => {
     expect(ok({ TESSERA_DATA_DIR: "state" }).dataDir).toBe(resolve(CWD, "state"));
+  });
+
+  it("resolves a relative GeoIP path against the working directory; unset is null", () => {
+    expect(ok({ TESSERA_GEOIP_DB: "geo/City.mmdb" }).geoipDb).toBe(resolve(CWD, "geo/City.mmdb"));
+    expect(ok({}).geoipDb).toBeNull();
+    expect(ok({ TESSERA_GEOIP_DB: "" }).geoipDb).toBeNull();
   });
 });
 

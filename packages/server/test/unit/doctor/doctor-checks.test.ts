@@ -3,6 +3,7 @@ import { OWASP_ARGON2ID } from "../../../src/accounts/password-hasher.js";
 import { type Config, loadConfig } from "../../../src/config/load-config.js";
 import { argon2Check, meetsOwaspArgon2 } from "../../../src/doctor/argon2-check.js";
 import type { DoctorFacts, Finding } from "../../../src/doctor/finding.js";
+import { GEOIP_STALE_DAYS, geoipCheck } from "../../../src/doctor/geoip-checks.js";
 import { signingKeyAgeCheck } from "../../../src/doctor/key-checks.js";
 import { LIFETIME_CEILINGS, lifetimeChecks } from "../../../src/doctor/lifetime-checks.js";
 import { runDoctor } from "../../../src/doctor/run-doctor.js";
@@ -45,7 +46,14 @@ function config(env: Record<string, string> = {}, overrides: Partial<Config> = {
 }
 
 function facts(overrides: Partial<DoctorFacts> = {}): DoctorFacts {
-  return { now: NOW, secretFile: null, keys: [], argon2: OWASP_ARGON2ID, ...overrides };
+  return {
+    now: NOW,
+    secretFile: null,
+    keys: [],
+    argon2: OWASP_ARGON2ID,
+    geoip: null,
+    ...overrides,
+  };
 }
 
 function key(state: SigningKeyRecord["state"], activatedAt: number | null): SigningKeyRecord {
@@ -346,5 +354,36 @@ describe("runDoctor", () => {
       "info",
     ]);
     expect(report.counts).toEqual({ high: 1, medium: 1, low: 0, info: 3 });
+  });
+});
+
+describe("GeoIP database", () => {
+  const db = (ageDays: number) => ({
+    path: "/var/lib/GeoIP/GeoLite2-City.mmdb",
+    type: "GeoLite2-City",
+    builtAt: NOW - ageDays * DAY,
+  });
+
+  it("nothing without TESSERA_GEOIP_DB", () => {
+    expect(geoipCheck(config(), facts())).toEqual([]);
+  });
+
+  it("a recent database is reported as info: path, type and build date", () => {
+    const found = geoipCheck(config(), facts({ geoip: db(10) }));
+    expect(ids(found)).toEqual(["geoip.database:info"]);
+    expect(found[0]!.what).toContain("/var/lib/GeoIP/GeoLite2-City.mmdb");
+    expect(found[0]!.what).toContain("GeoLite2-City");
+    expect(found[0]!.what).toContain("built on 2026-01-21, 10 days ago");
+  });
+
+  it(`one older than ${GEOIP_STALE_DAYS} days is a low finding that says how to update it`, () => {
+    expect(ids(geoipCheck(config(), facts({ geoip: db(GEOIP_STALE_DAYS) })))).toEqual([
+      "geoip.database:info",
+    ]);
+    const found = geoipCheck(config(), facts({ geoip: db(GEOIP_STALE_DAYS + 1) }));
+    expect(ids(found)).toEqual(["geoip.stale:low"]);
+    expect(found[0]!.what).toContain(`${GEOIP_STALE_DAYS + 1} days ago`);
+    expect(found[0]!.fix).toContain("geoipupdate");
+    expect(found[0]!.fix).toContain("restart");
   });
 });
