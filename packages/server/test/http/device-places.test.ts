@@ -146,3 +146,25 @@ describe("places on the admin user page", () => {
     expect(body).not.toContain("<b>Bold</b>");
   });
 });
+
+describe("places on the admin sessions page", () => {
+  it("shows the place next to each session's IP address, in the list and on the confirmation page", async () => {
+    h = await makeHarness({ TESSERA_GEOIP_DB: TEST_GEOIP_DB });
+    const admin = await adminBrowser(h);
+    await signedInBrowser(h, "ada@example.com", UA.firefox, TEST_PLACES.city.ip);
+    await signedInBrowser(h, "ada@example.com", UA.chrome, "10.1.2.3");
+    const list = expectPage(await admin.get("/admin/sessions?q=ada%40example.com"), 200);
+    expect(list).toContain(
+      `<td>${TEST_PLACES.city.ip} <span class="place">(Exampleton, Examplia)</span></td>`,
+    );
+    expect(list).toContain("<td>10.1.2.3</td>");
+    const ada = await h.stores.users.findUserByEmail("ada@example.com");
+    const [session] = (await h.stores.sessions.listSessionsOfUser(ada!.id, h.clock.now())).filter(
+      (s) => s.ip === TEST_PLACES.city.ip,
+    );
+    const confirm = expectPage(await admin.get(`/admin/sessions/${session!.id}/revoke`), 200);
+    expect(confirm).toContain(
+      `<dd>${TEST_PLACES.city.ip} <span class="place">(Exampleton, Examplia)</span></dd>`,
+    );
+  });
+});

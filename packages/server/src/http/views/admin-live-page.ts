@@ -1,9 +1,11 @@
 import type { User } from "../../accounts/user.js";
+import type { PlaceLookup } from "../../geo/place.js";
 import type { Session } from "../../sessions/session.js";
 import type { Grant } from "../../tokens/grant.js";
 import type { AdminAuth } from "../web/admin-auth.js";
 import { adminPage, isoTime, queryString } from "./admin-layout.js";
 import { describeDevice } from "./describe-device.js";
+import { ipWithPlace } from "./describe-place.js";
 import { html, type SafeHtml } from "./html.js";
 
 /** The two tabs of `/admin/sessions`: web sessions and API grants. */
@@ -16,6 +18,8 @@ const TABS: readonly { kind: LiveKind; label: string }[] = [
 
 interface LivePageBase {
   readonly auth: AdminAuth;
+  /** Places of IP addresses (`TESSERA_GEOIP_DB`). */
+  readonly places: PlaceLookup;
   /** The email filter as normalised (empty: everybody). */
   readonly q: string;
   /** Owners of the rows shown, by id (a missing one was deleted meanwhile). */
@@ -38,12 +42,12 @@ function userCell(users: ReadonlyMap<string, User>, userId: string): SafeHtml {
   return html`<a href="/admin/users/${userId}">${user ? user.email : userId}</a>`;
 }
 
-function sessionRow(s: Session, users: ReadonlyMap<string, User>): SafeHtml {
+function sessionRow(s: Session, users: ReadonlyMap<string, User>, places: PlaceLookup): SafeHtml {
   const device = describeDevice(s.userAgent);
   return html`<tr data-session="${s.id}">
     <td>${userCell(users, s.userId)}</td>
     <td>${device}</td>
-    <td>${s.ip ?? "—"}</td>
+    <td>${ipWithPlace(places, s.ip)}</td>
     <td>${isoTime(s.createdAt)}</td>
     <td>${isoTime(s.lastSeenAt)}</td>
     <td>${isoTime(Math.min(s.idleExpiresAt, s.absoluteExpiresAt))}</td>
@@ -69,7 +73,7 @@ function table(o: AdminLivePageOptions): SafeHtml {
   if (o.kind === "sessions")
     return html`<div class="table-wrap"><table class="live">
   <thead><tr><th scope="col">User</th><th scope="col">Device</th><th scope="col">IP</th><th scope="col">Signed in</th><th scope="col">Last seen</th><th scope="col">Expires</th><th scope="col">Action</th></tr></thead>
-  <tbody>${o.rows.map((s) => sessionRow(s, o.users))}</tbody></table></div>`;
+  <tbody>${o.rows.map((s) => sessionRow(s, o.users, o.places))}</tbody></table></div>`;
   return html`<div class="table-wrap"><table class="live">
   <thead><tr><th scope="col">User</th><th scope="col">Client</th><th scope="col">Scope</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Expires</th><th scope="col">Action</th></tr></thead>
   <tbody>${o.rows.map((g) => grantRow(g, o.users))}</tbody></table></div>`;
@@ -108,7 +112,11 @@ export function adminLivePage(o: AdminLivePageOptions): string {
   });
 }
 
-export type LiveConfirmOptions = { readonly auth: AdminAuth; readonly user: User | null } & (
+export type LiveConfirmOptions = {
+  readonly auth: AdminAuth;
+  readonly user: User | null;
+  readonly places: PlaceLookup;
+} & (
   | { readonly kind: "sessions"; readonly row: Session }
   | { readonly kind: "grants"; readonly row: Grant }
 );
@@ -129,7 +137,7 @@ export function adminLiveConfirmPage(o: LiveConfirmOptions): string {
   <dl class="profile">
     ${
       o.kind === "sessions"
-        ? html`<dt>IP</dt><dd>${o.row.ip ?? "—"}</dd>
+        ? html`<dt>IP</dt><dd>${ipWithPlace(o.places, o.row.ip)}</dd>
     <dt>Signed in</dt><dd>${isoTime(o.row.createdAt)}</dd>
     <dt>Last seen</dt><dd>${isoTime(o.row.lastSeenAt)}</dd>`
         : html`<dt>Scope</dt><dd>${o.row.scope}</dd>

@@ -7,7 +7,7 @@ import type { AdminAuth } from "../web/admin-auth.js";
 import { adminPage, isoTime } from "./admin-layout.js";
 import { auditTable } from "./audit-table.js";
 import { describeDevice } from "./describe-device.js";
-import { describePlace } from "./describe-place.js";
+import { ipWithPlace } from "./describe-place.js";
 import { html } from "./html.js";
 
 export interface AdminUserPageOptions {
@@ -83,13 +83,6 @@ export function adminUserPage(o: AdminUserPageOptions): string {
   <p><a href="/admin/audit?user=${u.id}">All events of this user</a></p>
 </section>`,
   });
-}
-
-/** "203.0.113.7 (Paris, France)", or the address alone when no place is known. */
-function ipWithPlace(places: PlaceLookup, ip: string | null) {
-  if (ip === null) return "—";
-  const place = describePlace(places, ip);
-  return place === null ? ip : html`${ip} <span class="place">(${place})</span>`;
 }
 
 export interface ConfirmPageOptions {

@@ -1,4 +1,5 @@
 import type { Place, PlaceLookup } from "../../geo/place.js";
+import { html, type SafeHtml } from "./html.js";
 
 /**
  * A place as one short line: "Paris, France"; the region stands in for a
@@ -23,4 +24,11 @@ export function describePlace(places: PlaceLookup, ip: string | null | undefined
   if (place === null) return null;
   const line = formatPlace(place);
   return line === "" ? null : line;
+}
+
+/** "203.0.113.7 (Paris, France)" for a table cell, "—" without an address. */
+export function ipWithPlace(places: PlaceLookup, ip: string | null): SafeHtml | string {
+  if (ip === null) return "—";
+  const place = describePlace(places, ip);
+  return place === null ? ip : html`${ip} <span class="place">(${place})</span>`;
 }

@@ -85,6 +85,7 @@ export function adminSessionRoutes(app: FastifyInstance, ctx: RouteContext): voi
       };
       const common = {
         auth,
+        places: ctx.deps.places,
         q,
         paged: before !== undefined,
         error,
@@ -137,7 +138,10 @@ export function adminSessionRoutes(app: FastifyInstance, ctx: RouteContext): voi
       if (!auth) return reply;
       const row = await liveSession(request);
       const user = await stores.users.findUserById(row.userId);
-      return sendHtml(reply, adminLiveConfirmPage({ auth, kind: "sessions", row, user }));
+      return sendHtml(
+        reply,
+        adminLiveConfirmPage({ auth, kind: "sessions", row, user, places: ctx.deps.places }),
+      );
     },
   );
 
@@ -146,7 +150,10 @@ export function adminSessionRoutes(app: FastifyInstance, ctx: RouteContext): voi
     if (!auth) return reply;
     const row = await liveGrant(request);
     const user = await stores.users.findUserById(row.userId);
-    return sendHtml(reply, adminLiveConfirmPage({ auth, kind: "grants", row, user }));
+    return sendHtml(
+      reply,
+      adminLiveConfirmPage({ auth, kind: "grants", row, user, places: ctx.deps.places }),
+    );
   });
 
   app.post(
