@@ -194,7 +194,10 @@ function report(p, s) {
 console.log(
   `@tessera/sdk verify bench, ${new Date().toISOString()}, Node ${process.version}, ` +
     `${availableParallelism()} cores (${cpus()[0]?.model ?? "?"}); ${options.rounds} rounds x ` +
-    `${options.duration} s per variant in ${options.slice} ms slices, ${options.tokens} distinct tokens, one call at a time`,
+    `${options.duration} s per variant in ${options.slice} ms slices, ${options.tokens} distinct tokens, one call at a time, ` +
+    (globalThis.gc
+      ? "garbage collected between slices"
+      : "NO garbage collection between slices (run with node --expose-gc, as npm run bench:sdk-verify does)"),
 );
 
 const prepared = [];

@@ -418,7 +418,10 @@ console.log(
   `Tessera verify bench${options.diagnose ? " (--diagnose)" : ""}, ${new Date().toISOString()}, Node ${process.version}, ` +
     `${availableParallelism()} cores (${cpus()[0]?.model ?? "?"}); ${options.rounds} rounds x ` +
     `${options.duration} s per variant in ${options.slice} ms slices, ${options.tokens} distinct tokens per algorithm, ` +
-    "one call at a time",
+    "one call at a time, " +
+    (globalThis.gc
+      ? "garbage collected between slices"
+      : "NO garbage collection between slices (run with node --expose-gc, as npm run bench:verify does)"),
 );
 
 const prepared = [];

@@ -5,6 +5,12 @@
 // a time. The machine is shared and its load changes from second to second;
 // running every variant in short slices, in turn, gives them all the same
 // conditions, so the ratios hold even when the absolute figures swing.
+//
+// Garbage is collected between slices, outside the timed window (when the
+// process runs with --expose-gc, as the npm scripts do): otherwise the young
+// generation a heavy allocator leaves behind (fast-jwt's cache: 300 000+
+// ops/s) is collected during whichever variant runs next, and that variant is
+// charged for it. Each slice then pays only for the garbage it makes itself.
 import { processCpuSeconds } from "./server.mjs";
 import { fmt } from "./stats.mjs";
 
@@ -16,6 +22,7 @@ const newState = (batch) => ({ i: 0, ops: 0, time: 0, cpu: 0, main: 0, batch });
 
 /** Run `variant` for about `ms` milliseconds; adds to its running totals in `state`. */
 async function slice(variant, state, tokens, ms) {
+  globalThis.gc?.({ type: "minor" });
   const n = tokens.length;
   const { fn, sync } = variant;
   const batch = state.batch;
@@ -52,16 +59,41 @@ export async function warmUp(p, seconds) {
   }
 }
 
+/** A fixed-seed PRNG (mulberry32), so a run's slice order can be repeated. */
+function seeded(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher-Yates shuffle of a copy of `items`. */
+function shuffled(items, random) {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 /**
  * Figures of every variant of `p`, measured interleaved: `sliceMs` slices of
- * each variant in turn, the order rotating every cycle, until each has run
- * `seconds`. Returns `{ [variant]: { ops, usPerOp, cpuUsPerOp, mainUsPerOp, cpuShare } }`.
+ * each variant in turn, in a new random order every cycle, until each has run
+ * `seconds`. The order is shuffled, not rotated: with a fixed sequence a
+ * variant always runs right after the same neighbour and inherits its
+ * after-effects (old-generation GC work, a cold CPU cache) every time; shuffled,
+ * each variant follows every other about equally often.
+ * Returns `{ [variant]: { ops, usPerOp, cpuUsPerOp, mainUsPerOp, cpuShare } }`.
  */
-export async function measure(p, seconds, sliceMs) {
+export async function measure(p, seconds, sliceMs, seed = 1) {
   const states = p.variants.map((v) => ({ v, ...newState(v.batch) }));
-  for (let cycle = 0; states.some((s) => s.time < seconds); cycle++) {
-    for (let k = 0; k < states.length; k++) {
-      const s = states[(cycle + k) % states.length];
+  const random = seeded(seed);
+  while (states.some((s) => s.time < seconds)) {
+    for (const s of shuffled(states, random)) {
       if (s.time < seconds) await slice(s.v, s, p.tokens, sliceMs);
     }
   }
@@ -93,7 +125,7 @@ export async function runRounds(prepared, { rounds, duration, slice: sliceMs, wa
   );
   for (let round = 0; round < rounds; round++) {
     for (const p of round % 2 === 0 ? prepared : [...prepared].reverse()) {
-      const m = await measure(p, duration, sliceMs);
+      const m = await measure(p, duration, sliceMs, round + 1);
       for (const name of names) samples[p.alg][name].push(m[name]);
       process.stderr.write(
         `round ${round + 1}/${rounds} ${p.alg.padEnd(5)} ${names.map((n) => `${n} ${fmt.rate(m[n].ops)}`).join(", ")} ops/s (process CPU ${fmt.pct(m.jose.cpuShare)} during jose)\n`,
