@@ -82,3 +82,8 @@ export interface GrantStore {
   /** Delete grants (and their token history) that expired or were revoked before `before`. */
   sweepGrants(now: number, revokedBefore: number): Promise<number>;
 }
+
+/** Not revoked, and neither its idle nor its absolute expiry has passed at `now`. */
+export function isGrantLive(grant: Grant, now: number): boolean {
+  return grant.revokedAt === null && now < grant.idleExpiresAt && now < grant.absoluteExpiresAt;
+}

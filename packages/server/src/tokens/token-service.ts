@@ -10,7 +10,7 @@ import type { Clock } from "../shared/clock.js";
 import { sha256 } from "../shared/digest.js";
 import { TesseraError } from "../shared/errors.js";
 import { type Random, randomToken } from "../shared/random.js";
-import type { Grant, GrantStore } from "./grant.js";
+import { type Grant, type GrantStore, isGrantLive } from "./grant.js";
 import { deriveChildToken, newRefreshToken, REFRESH_TOKEN_PATTERN } from "./refresh-token.js";
 import type { VerifiedTokenCache } from "./verified-token-cache.js";
 
@@ -279,13 +279,7 @@ export class TokenService {
     const { grants, refreshKey, clock } = this.deps;
     const grant = await grants.findGrantByTokenHash(sha256(refreshToken));
     const now = clock.now();
-    if (
-      !grant ||
-      grant.revokedAt !== null ||
-      now >= grant.idleExpiresAt ||
-      now >= grant.absoluteExpiresAt
-    )
-      return null;
+    if (!grant || !isGrantLive(grant, now)) return null;
     // Children are derived, so the family's next two links can be looked up
     // by hash: with a grandchild stored, this token's child has been used.
     const child = deriveChildToken(refreshKey, refreshToken);

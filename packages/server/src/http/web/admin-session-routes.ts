@@ -3,6 +3,7 @@ import type { User } from "../../accounts/user.js";
 import { isLive } from "../../sessions/session-manager.js";
 import { TesseraError } from "../../shared/errors.js";
 import type { ActivityCursor, LiveListQuery } from "../../shared/live-listing.js";
+import { isGrantLive } from "../../tokens/grant.js";
 import { requestContext } from "../request-context.js";
 import { formFields, type RouteContext, sendHtml } from "../route-context.js";
 import { adminLiveConfirmPage, adminLivePage, type LiveKind } from "../views/admin-live-page.js";
@@ -120,12 +121,7 @@ export function adminSessionRoutes(app: FastifyInstance, ctx: RouteContext): voi
   async function liveGrant(request: FastifyRequest) {
     const grant = await stores.grants.findGrantById((request.params as { id: string }).id);
     const now = clock.now();
-    if (
-      !grant ||
-      grant.revokedAt !== null ||
-      now >= grant.idleExpiresAt ||
-      now >= grant.absoluteExpiresAt
-    )
+    if (!grant || !isGrantLive(grant, now))
       throw new TesseraError("not_found", { detail: "There is no live grant with this id." });
     return grant;
   }

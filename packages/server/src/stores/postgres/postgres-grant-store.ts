@@ -1,6 +1,12 @@
 import type { AuditEventInput } from "../../audit/events.js";
 import type { LiveListQuery } from "../../shared/live-listing.js";
-import type { Grant, GrantStore, RotationOutcome, RotationRequest } from "../../tokens/grant.js";
+import {
+  type Grant,
+  type GrantStore,
+  isGrantLive,
+  type RotationOutcome,
+  type RotationRequest,
+} from "../../tokens/grant.js";
 import { type GrantRow, type RefreshTokenRow, toGrant } from "../sql-rows/grant-row.js";
 import { writeAudit } from "./postgres-audit-log.js";
 import type { PostgresDatabase, Transaction } from "./postgres-database.js";
@@ -98,11 +104,7 @@ export class PostgresGrantStore implements GrantStore {
       );
       if (!token) return { kind: "invalid", grant: null };
       const grant = toGrant(row);
-      if (
-        grant.revokedAt !== null ||
-        now >= grant.idleExpiresAt ||
-        now >= grant.absoluteExpiresAt
-      ) {
+      if (!isGrantLive(grant, now)) {
         await writeAudit(tx, request.events("invalid", grant));
         return { kind: "invalid", grant };
       }

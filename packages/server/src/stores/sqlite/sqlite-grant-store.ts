@@ -1,6 +1,12 @@
 import type { AuditEventInput } from "../../audit/events.js";
 import type { LiveListQuery } from "../../shared/live-listing.js";
-import type { Grant, GrantStore, RotationOutcome, RotationRequest } from "../../tokens/grant.js";
+import {
+  type Grant,
+  type GrantStore,
+  isGrantLive,
+  type RotationOutcome,
+  type RotationRequest,
+} from "../../tokens/grant.js";
 import { type GrantRow, type RefreshTokenRow, toGrant } from "../sql-rows/grant-row.js";
 import type { SqliteDatabase } from "./open-database.js";
 import { auditWriter } from "./sqlite-audit-log.js";
@@ -87,11 +93,7 @@ export class SqliteGrantStore implements GrantStore {
         const row = this.statements.grantById.get(token.grant_id) as GrantRow | undefined;
         if (!row) return { kind: "invalid", grant: null };
         const grant = toGrant(row);
-        if (
-          grant.revokedAt !== null ||
-          now >= grant.idleExpiresAt ||
-          now >= grant.absoluteExpiresAt
-        ) {
+        if (!isGrantLive(grant, now)) {
           this.audit(request.events("invalid", grant));
           return { kind: "invalid", grant };
         }
