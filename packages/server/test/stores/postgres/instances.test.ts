@@ -19,8 +19,14 @@ describeWith("postgres", "PostgreSQL stores shared by several instances", (admin
   beforeEach(async () => {
     database = await freshDatabase(adminUrl);
     instances = [];
+    // Small pools, so requests queue for a connection; the wait bound is raised
+    // because these tests are about ordering, not about how long a queue may
+    // wait (that bound has its own tests): 25 writes per instance serialize on
+    // the audit chain's head row and can queue past 5 s on a slow machine.
     for (let i = 0; i < 3; i++)
-      instances.push(await createPostgresStores(database.url, { poolMax: 5 }));
+      instances.push(
+        await createPostgresStores(database.url, { poolMax: 5, connectTimeoutMs: 60_000 }),
+      );
   });
   afterEach(async () => {
     await Promise.all(instances.map((s) => s.close()));
