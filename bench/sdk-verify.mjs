@@ -31,7 +31,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createVerifier as createFastJwtVerifier } from "fast-jwt";
 import { jwtVerify } from "jose";
-import { runRounds } from "./lib/interleaved.mjs";
+import { gcNote, runRounds } from "./lib/interleaved.mjs";
 import { freePort, onExit, ROOT } from "./lib/server.mjs";
 import { fmt, median, parseArgs, table } from "./lib/stats.mjs";
 
@@ -195,9 +195,7 @@ console.log(
   `@tessera/sdk verify bench, ${new Date().toISOString()}, Node ${process.version}, ` +
     `${availableParallelism()} cores (${cpus()[0]?.model ?? "?"}); ${options.rounds} rounds x ` +
     `${options.duration} s per variant in ${options.slice} ms slices, ${options.tokens} distinct tokens, one call at a time, ` +
-    (globalThis.gc
-      ? "garbage collected between slices"
-      : "NO garbage collection between slices (run with node --expose-gc, as npm run bench:sdk-verify does)"),
+    gcNote("bench:sdk-verify"),
 );
 
 const prepared = [];

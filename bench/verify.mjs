@@ -34,7 +34,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createVerifier } from "fast-jwt";
 import { decodeProtectedHeader, jwtVerify } from "jose";
-import { runRounds } from "./lib/interleaved.mjs";
+import { gcNote, runRounds } from "./lib/interleaved.mjs";
 import { onExit, ROOT } from "./lib/server.mjs";
 import { fmt, median, parseArgs, table } from "./lib/stats.mjs";
 
@@ -418,10 +418,7 @@ console.log(
   `Tessera verify bench${options.diagnose ? " (--diagnose)" : ""}, ${new Date().toISOString()}, Node ${process.version}, ` +
     `${availableParallelism()} cores (${cpus()[0]?.model ?? "?"}); ${options.rounds} rounds x ` +
     `${options.duration} s per variant in ${options.slice} ms slices, ${options.tokens} distinct tokens per algorithm, ` +
-    "one call at a time, " +
-    (globalThis.gc
-      ? "garbage collected between slices"
-      : "NO garbage collection between slices (run with node --expose-gc, as npm run bench:verify does)"),
+    `one call at a time, ${gcNote("bench:verify")}`,
 );
 
 const prepared = [];

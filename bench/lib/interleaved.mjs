@@ -59,6 +59,13 @@ export async function warmUp(p, seconds) {
   }
 }
 
+/** For a bench's header line: whether slices start with a clean young generation. */
+export function gcNote(script) {
+  return globalThis.gc
+    ? "garbage collected between slices"
+    : `NO garbage collection between slices (run with node --expose-gc, as npm run ${script} does)`;
+}
+
 /** A fixed-seed PRNG (mulberry32), so a run's slice order can be repeated. */
 function seeded(seed) {
   let a = seed >>> 0;
