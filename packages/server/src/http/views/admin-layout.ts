@@ -46,6 +46,22 @@ ${o.body}
 }
 
 /** `2026-01-31 08:00:05 UTC`, or a dash. */
+/** The one POST form of a confirmation page: the dangerous button and a way back. */
+export function confirmForm(o: {
+  readonly action: string;
+  readonly csrfToken: string;
+  readonly button: string;
+  readonly cancel: string;
+}): SafeHtml {
+  return html`<form method="post" action="${o.action}">
+    <input type="hidden" name="_csrf" value="${o.csrfToken}">
+    <div class="actions">
+      <button type="submit" class="danger">${o.button}</button>
+      <a href="${o.cancel}">Cancel</a>
+    </div>
+  </form>`;
+}
+
 export function isoTime(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "—";
   return `${new Date(ms).toISOString().replace("T", " ").slice(0, 19)} UTC`;

@@ -3,7 +3,7 @@ import type { PlaceLookup } from "../../geo/place.js";
 import type { Session } from "../../sessions/session.js";
 import type { Grant } from "../../tokens/grant.js";
 import type { AdminAuth } from "../web/admin-auth.js";
-import { adminPage, isoTime, queryString } from "./admin-layout.js";
+import { adminPage, confirmForm, isoTime, queryString } from "./admin-layout.js";
 import { describeDevice } from "./describe-device.js";
 import { ipWithPlace } from "./describe-place.js";
 import { html, type SafeHtml } from "./html.js";
@@ -150,13 +150,12 @@ export function adminLiveConfirmPage(o: LiveConfirmOptions): string {
       ? "That browser is signed out now, and the access tokens issued from this session stop working at once."
       : "The app's refresh token stops working now, and so do the access tokens issued from it. The user can sign in again."
   }</p>
-  <form method="post" action="/admin/${o.kind}/${o.row.id}/revoke">
-    <input type="hidden" name="_csrf" value="${o.auth.csrfToken}">
-    <div class="actions">
-      <button type="submit" class="danger">${session ? "Revoke session" : "Revoke grant"}</button>
-      <a href="/admin/${o.kind}">Cancel</a>
-    </div>
-  </form>
+  ${confirmForm({
+    action: `/admin/${o.kind}/${o.row.id}/revoke`,
+    csrfToken: o.auth.csrfToken,
+    button: session ? "Revoke session" : "Revoke grant",
+    cancel: `/admin/${o.kind}`,
+  })}
 </section>`,
   });
 }

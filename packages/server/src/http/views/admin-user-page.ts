@@ -4,7 +4,7 @@ import type { PlaceLookup } from "../../geo/place.js";
 import type { Session } from "../../sessions/session.js";
 import type { Grant } from "../../tokens/grant.js";
 import type { AdminAuth } from "../web/admin-auth.js";
-import { adminPage, isoTime } from "./admin-layout.js";
+import { adminPage, confirmForm, isoTime } from "./admin-layout.js";
 import { auditTable } from "./audit-table.js";
 import { describeDevice } from "./describe-device.js";
 import { ipWithPlace } from "./describe-place.js";
@@ -105,13 +105,12 @@ export function adminConfirmPage(o: ConfirmPageOptions): string {
       ? "The account can no longer sign in. Every web session, API grant and access token it holds ends now."
       : "Every web session, API grant and access token of this user ends now. The account can sign in again."
   }</p>
-  <form method="post" action="/admin/users/${o.user.id}/${o.action}">
-    <input type="hidden" name="_csrf" value="${o.auth.csrfToken}">
-    <div class="actions">
-      <button type="submit" class="danger">${disable ? "Disable user" : "Revoke everything"}</button>
-      <a href="/admin/users/${o.user.id}">Cancel</a>
-    </div>
-  </form>
+  ${confirmForm({
+    action: `/admin/users/${o.user.id}/${o.action}`,
+    csrfToken: o.auth.csrfToken,
+    button: disable ? "Disable user" : "Revoke everything",
+    cancel: `/admin/users/${o.user.id}`,
+  })}
 </section>`,
   });
 }
