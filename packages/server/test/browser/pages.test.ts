@@ -103,8 +103,7 @@ describe("accessibility (axe-core)", () => {
       }
       await context.close();
       for (const [path, list] of Object.entries(found)) expect(list, path).toEqual([]);
-      // Eight pages, each with an axe run: 12-20 s on a slow 2-core machine.
-    }, 60_000);
+    });
   }
 });
 
@@ -158,5 +157,5 @@ describe("page weight and screenshots", () => {
     await page.screenshot({ path: `${SCREENSHOTS}account-mobile.png`, fullPage: true });
     await anonymous.close();
     await context.close();
-  }, 60_000);
+  });
 });

@@ -150,26 +150,21 @@ describe("configuration errors exit 78 (EX_CONFIG) with one line per problem", (
     ],
   ];
 
-  it.concurrent.each(cases)(
-    "%s",
-    async (_name, bad, variables, commands) => {
-      const dataDir = newDataDir("config");
-      for (const args of commands) {
-        const result = await runCli(args, { env: envFor(dataDir, bad) });
-        expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(78);
-        expect(result.stdout).toBe("");
-        const [head, ...problems] = lines(result.stderr);
-        expect(head).toBe("tessera: invalid configuration:");
-        expect(problems).toHaveLength(variables.length);
-        for (const variable of variables)
-          expect(problems.filter((p) => p.trimStart().startsWith(variable))).toHaveLength(1);
-        expect(result.stderr, "no stack trace").not.toMatch(/^\s+at /m);
-      }
-      expect(existsSync(join(dataDir, "tessera.db")), "nothing is written").toBe(false);
-      // Up to four CLI processes in a row, beside the other cases: 15 s on a slow 2-core machine.
-    },
-    60_000,
-  );
+  it.concurrent.each(cases)("%s", async (_name, bad, variables, commands) => {
+    const dataDir = newDataDir("config");
+    for (const args of commands) {
+      const result = await runCli(args, { env: envFor(dataDir, bad) });
+      expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(78);
+      expect(result.stdout).toBe("");
+      const [head, ...problems] = lines(result.stderr);
+      expect(head).toBe("tessera: invalid configuration:");
+      expect(problems).toHaveLength(variables.length);
+      for (const variable of variables)
+        expect(problems.filter((p) => p.trimStart().startsWith(variable))).toHaveLength(1);
+      expect(result.stderr, "no stack trace").not.toMatch(/^\s+at /m);
+    }
+    expect(existsSync(join(dataDir, "tessera.db")), "nothing is written").toBe(false);
+  });
 });
 
 describe("users, migrate and audit on one database", () => {
