@@ -121,8 +121,17 @@ export function auditWriter(db: SqliteDatabase) {
   };
 }
 
+/** Distinct query shapes kept prepared (filters present, order, number of types). */
+const QUERY_STATEMENTS_MAX = 64;
+
 export class SqliteAuditLog implements AuditLog {
   private readonly write: (events: readonly AuditEventInput[]) => void;
+  /**
+   * `query` statements by their SQL: a few shapes serve every caller, and
+   * preparing one costs more than running it (the new-device check on every
+   * login, the console's filters). Starts over when full.
+   */
+  private readonly queries = new Map<string, ReturnType<SqliteDatabase["prepare"]>>();
 
   constructor(private readonly db: SqliteDatabase) {
     this.write = auditWriter(db);
@@ -166,16 +175,19 @@ export class SqliteAuditLog implements AuditLog {
       where.push(names.length > 0 ? `type IN (${names.join(", ")})` : "0");
     }
     const order = newestFirst ? "DESC" : "ASC";
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM audit_events WHERE ${where.join(" AND ")} ORDER BY seq ${order} LIMIT @limit`,
-      )
-      .all({
-        ...params,
-        ...typeParams,
-        afterSeq: query.afterSeq ?? 0,
-        limit: Math.max(0, Math.min(query.limit, 10_000)),
-      }) as AuditEventRow[];
+    const sql = `SELECT * FROM audit_events WHERE ${where.join(" AND ")} ORDER BY seq ${order} LIMIT @limit`;
+    let statement = this.queries.get(sql);
+    if (statement === undefined) {
+      if (this.queries.size >= QUERY_STATEMENTS_MAX) this.queries.clear();
+      statement = this.db.prepare(sql);
+      this.queries.set(sql, statement);
+    }
+    const rows = statement.all({
+      ...params,
+      ...typeParams,
+      afterSeq: query.afterSeq ?? 0,
+      limit: Math.max(0, Math.min(query.limit, 10_000)),
+    }) as AuditEventRow[];
     return rows.map(toAuditEvent);
   }
 
