@@ -21,6 +21,24 @@ export interface PasswordHasher {
   readonly params: Argon2Params;
 }
 
+/** libuv's thread pool size: `UV_THREADPOOL_SIZE`, 4 when unset (libuv's default). */
+export function threadPoolSize(env: NodeJS.ProcessEnv = process.env): number {
+  const size = Number(env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(size) && size > 0 ? Math.min(size, 1024) : 4;
+}
+
+/**
+ * How many hashes may run at once: two per core, so that each core has a
+ * hash queued behind the running one and never idles while the event loop
+ * finishes a login and starts the next (decision 0049); but never more than
+ * the pool minus two threads, which stay free for WebCrypto and file work.
+ * `tessera` sizes the pool to fit (bin/tessera.js); with libuv's default 4
+ * threads this is 2.
+ */
+export function defaultHashConcurrency(poolSize = threadPoolSize()): number {
+  return Math.max(1, Math.min(2 * availableParallelism(), poolSize - 2));
+}
+
 /**
  * argon2id via @node-rs/argon2, hashed on libuv's thread pool (off the event
  * loop). At most `concurrency` hashes run at once (each holds `memoryCost` KiB),
@@ -28,7 +46,7 @@ export interface PasswordHasher {
  */
 export function createArgon2Hasher(
   params: Argon2Params = OWASP_ARGON2ID,
-  { concurrency = Math.max(2, availableParallelism()), maxQueued = 256 } = {},
+  { concurrency = defaultHashConcurrency(), maxQueued = 256 } = {},
 ): PasswordHasher {
   const limit = concurrencyLimit(concurrency, maxQueued);
   // `Algorithm` is an ambient const enum (no runtime object); 2 is Argon2id.

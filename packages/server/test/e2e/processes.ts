@@ -119,6 +119,7 @@ export interface ExitInfo {
 }
 
 export interface ServerProcess {
+  readonly pid: number;
   readonly issuer: string;
   readonly port: number;
   readonly dataDir: string;
@@ -204,6 +205,7 @@ export async function startServer(
   );
 
   return {
+    pid: child.pid ?? 0,
     issuer,
     port,
     dataDir,
