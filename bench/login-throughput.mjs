@@ -14,6 +14,8 @@
 //
 //   npm run bench:login [-- --rounds 5 --duration 8 --connections 8 --warmup 2]
 //   npm run bench:login -- --profile     # where the server's event loop time goes
+//   npm run bench:login -- --profile --stubbed   # the same with argon2id's verify stubbed out
+//   npm run bench:login -- --new-device  # every login from a browser the account has not used
 //   npm run bench:login -- --diagnose    # also: the same logins with argon2id stubbed out
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -32,13 +34,33 @@ const options = parseArgs(process.argv.slice(2), {
   connections: 8,
   warmup: 2,
   profile: false,
+  stubbed: false,
+  newDevice: false,
   diagnose: false,
 });
 
 const EMAIL = "bench@example.com";
 const PASSWORD = "correct horse battery staple";
 
-/** The POST /login request a same-origin browser sends, fixed for every connection. */
+/**
+ * The POST /login request a same-origin browser sends, fixed for every
+ * connection, after one checked login. That first login sets the device
+ * cookie, and a browser sends it from then on: the measured logins are a
+ * returning user on their own browser, the usual login. With --new-device
+ * the cookie is left out, so every login is from a browser the account has
+ * not used before: it also looks up the account's earlier logins and commits
+ * a `login.new_device` alert.
+ */
+async function checkedLoginRequest(server) {
+  const request = await loginRequest(server);
+  const device = await checkLogin(server, request);
+  if (options.newDevice) return request;
+  return {
+    ...request,
+    headers: { ...request.headers, cookie: `${request.headers.cookie}; ${device}` },
+  };
+}
+
 async function loginRequest(server) {
   const form = await getForm(server, "/login");
   const body = new URLSearchParams({ email: EMAIL, password: PASSWORD, _csrf: form.token });
@@ -57,10 +79,12 @@ async function loginRequest(server) {
 async function checkLogin(server, request) {
   const response = await fetch(`${server.url}/login`, { ...request, redirect: "manual" });
   const text = await response.text();
-  const cookies = response.headers.getSetCookie().join("\n");
-  if (response.status !== 303 || !/tessera_session=/.test(cookies)) {
+  const cookies = response.headers.getSetCookie();
+  const device = cookies.find((c) => /^(__Host-)?tessera_device=/.test(c));
+  if (response.status !== 303 || !cookies.some((c) => /tessera_session=/.test(c)) || !device) {
     throw new Error(`POST /login: ${response.status}\n${text.slice(0, 400)}`);
   }
+  return device.split(";")[0];
 }
 
 async function measureLogin(server, loadgen, request, duration) {
@@ -130,14 +154,20 @@ function measureBare(duration) {
 /** The server under --cpu-prof for one measured window; prints where the event loop's time goes. */
 async function profile() {
   const dir = mkdtempSync(join(tmpdir(), "tessera-prof-"));
-  const server = await startServer({ nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`] });
+  // With the hash stubbed, the profile is what a login costs besides it, free
+  // of the hashing threads' pressure on this thread's caches and core.
+  const server = await startServer({
+    nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+    ...(options.stubbed
+      ? { command: [join(ROOT, "bench/lib/variant-server.mjs"), "hash-stubbed"] }
+      : {}),
+  });
   const loadgen = startLoadGenerator();
   try {
     let m;
     try {
       await registerViaForm(server, EMAIL, PASSWORD);
-      const request = await loginRequest(server);
-      await checkLogin(server, request);
+      const request = await checkedLoginRequest(server);
       await measureLogin(server, loadgen, request, options.warmup);
       m = await measureLogin(server, loadgen, request, options.duration);
     } finally {
@@ -161,8 +191,7 @@ async function main() {
   const loadgen = startLoadGenerator();
   try {
     await registerViaForm(server, EMAIL, PASSWORD);
-    const request = await loginRequest(server);
-    await checkLogin(server, request);
+    const request = await checkedLoginRequest(server);
     await measureLogin(server, loadgen, request, options.warmup);
     const logins = [];
     const bare = [];
@@ -195,8 +224,8 @@ async function main() {
 /**
  * Diagnostic variants (bench/lib/variant-server.mjs), same server code otherwise:
  * - hash-stubbed: argon2id's verify answers at once: what a login costs besides the hash;
- * - hasher-4: 4 hashes in flight instead of max(2, cores), alternated with `tessera serve`:
- *   whether keeping a hash queued in libuv's pool (as the bare loop does) closes the gap.
+ * - hasher-old: max(2, cores) hashes in flight, the limit before decision 0049, alternated
+ *   with `tessera serve` (2 × cores): what keeping a hash queued behind each core gains.
  */
 async function diagnose(loadgen) {
   const rounds = Math.min(options.rounds, 3);
@@ -219,7 +248,7 @@ async function diagnose(loadgen) {
     await stubbed.server.stop();
   }
 
-  const setups = [await openLoginServer(null), await openLoginServer("hasher-4")];
+  const setups = [await openLoginServer(null), await openLoginServer("hasher-old")];
   try {
     for (const s of setups) await measureLogin(s.server, loadgen, s.request, options.warmup);
     const runs = setups.map(() => []);
@@ -232,10 +261,13 @@ async function diagnose(loadgen) {
     console.log(
       `\nDiagnosis 2, hashes in flight (medians of ${rounds} x ${duration} s, alternating):`,
     );
-    for (const [i, name] of ["tessera serve (max(2, cores))", "variant: 4 in flight"].entries()) {
+    for (const [i, name] of [
+      "tessera serve (2 × cores)",
+      "variant: max(2, cores), before 0049",
+    ].entries()) {
       const m = (f) => median(runs[i].map(f));
       console.log(
-        `  ${name.padEnd(30)} ${fmt.rate(m((x) => x.rate))} logins/s, p99 ${fmt.ms(m((x) => x.p99))}, ` +
+        `  ${name.padEnd(38)} ${fmt.rate(m((x) => x.rate))} logins/s, p99 ${fmt.ms(m((x) => x.p99))}, ` +
           `server ${fmt.pct(m((x) => x.cpu))} CPU, event loop ${fmt.us(m((x) => x.mainUs))} CPU/login`,
       );
     }
@@ -251,8 +283,7 @@ async function openLoginServer(variant) {
   );
   try {
     await registerViaForm(server, EMAIL, PASSWORD);
-    const request = await loginRequest(server);
-    await checkLogin(server, request);
+    const request = await checkedLoginRequest(server);
     return { server, request };
   } catch (error) {
     await server.stop();
@@ -300,7 +331,10 @@ function report(logins, bare) {
 console.log(
   `Tessera login bench, ${new Date().toISOString()}, Node ${process.version}, ` +
     `${availableParallelism()} cores (${cpus()[0]?.model ?? "?"}); ${options.rounds} rounds x ` +
-    `${options.duration} s, ${options.connections} in flight`,
+    `${options.duration} s, ${options.connections} in flight; ` +
+    (options.newDevice
+      ? "every login from a new browser (--new-device)"
+      : "a returning browser (device cookie sent)"),
 );
 if (options.profile) await profile();
 else await main();

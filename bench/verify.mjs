@@ -11,7 +11,7 @@
 //
 //   raw          node:crypto verify of the signature only (split, base64url-decode, verify)
 //   jose         plain jose jwtVerify(token, KeyObject), no options
-//   jose+opts    jose jwtVerify with the options verifyAccessToken passes (informational)
+//   jose+opts    jose jwtVerify with options equal to Tessera's claim rules (informational)
 //   fast-jwt     fast-jwt createVerifier({ key, algorithms }), no cache (sync)
 //   fast-jwt$    fast-jwt createVerifier({ ..., cache: true }), every token seen before
 //   ours         verifyAccessToken (the strict checks + jose + the KeyManager's key), fresh tokens
@@ -230,7 +230,7 @@ async function prepare(alg) {
     },
     {
       name: "jose+opts",
-      label: "jose jwtVerify + verifyAccessToken's options",
+      label: "jose jwtVerify + options like Tessera's claim rules",
       sync: false,
       fn: (token) => jwtVerify(token, key, joseOptions()),
     },
@@ -298,7 +298,7 @@ async function prepare(alg) {
     },
     {
       name: "check+key+jose",
-      label: "checkCompactJws, await the key, then jose+opts (ours minus its claim checks)",
+      label: "checkCompactJws, await the key, then jose+opts (ours before decision 0048, minus its claim checks)",
       sync: false,
       async fn(token) {
         checkCompactJws(token);
@@ -406,7 +406,7 @@ function report(p, s) {
       `CPU ratio ${fmt.pct(median(cpuRatio("service-hit", "fast-jwt$")))}; target >= 100 %: ${seenOk ? "met" : "MISSED"}`,
   );
   console.log(
-    `also: ours / jose with the same options = ${fmt.pct(median(ratio("ours", "jose+opts")))}; ` +
+    `also: ours / jose with options like our rules = ${fmt.pct(median(ratio("ours", "jose+opts")))}; ` +
       `ours / raw node:crypto = ${fmt.pct(median(ratio("ours", "raw")))}; ` +
       `ours / fast-jwt no cache = ${fmt.pct(median(ratio("ours", "fast-jwt")))}; ` +
       `service miss / ours = ${fmt.pct(median(ratio("service-miss", "ours")))}`,

@@ -9,8 +9,9 @@
 //   node bench/lib/variant-server.mjs auth-cached   + sessions.findSessionByTokenHash memoised
 //   node bench/lib/variant-server.mjs hash-stubbed  the real argon2id hasher for sign-up, but
 //                                                   login's verify answers at once (for login-throughput)
-//   node bench/lib/variant-server.mjs hasher-4      the real hasher with 4 hashes in flight
-//                                                   instead of max(2, cores) (for login-throughput)
+//   node bench/lib/variant-server.mjs hasher-old    the real hasher with max(2, cores) hashes in
+//                                                   flight, the limit before decision 0049 (for login-throughput)
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ROOT } from "./server.mjs";
@@ -23,8 +24,8 @@ const { createArgon2Hasher, OWASP_ARGON2ID } = await dist("accounts/password-has
 
 const TTL_MS = 1000;
 const variant = process.argv[2];
-if (!["user-cached", "auth-cached", "hash-stubbed", "hasher-4"].includes(variant)) {
-  console.error("usage: variant-server.mjs user-cached|auth-cached|hash-stubbed|hasher-4");
+if (!["user-cached", "auth-cached", "hash-stubbed", "hasher-old"].includes(variant)) {
+  console.error("usage: variant-server.mjs user-cached|auth-cached|hash-stubbed|hasher-old");
   process.exit(64);
 }
 
@@ -60,8 +61,8 @@ const real = createArgon2Hasher();
 const hasher =
   variant === "hash-stubbed"
     ? { ...real, verify: async (stored) => stored.startsWith("$argon2id$") }
-    : variant === "hasher-4"
-      ? createArgon2Hasher(OWASP_ARGON2ID, { concurrency: 4 })
+    : variant === "hasher-old"
+      ? createArgon2Hasher(OWASP_ARGON2ID, { concurrency: Math.max(2, availableParallelism()) })
       : undefined;
 const tessera = createTessera(config, { stores, hasher });
 const app = await tessera.app();
