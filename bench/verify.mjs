@@ -298,7 +298,8 @@ async function prepare(alg) {
     },
     {
       name: "check+key+jose",
-      label: "checkCompactJws, await the key, then jose+opts (ours before decision 0048, minus its claim checks)",
+      label:
+        "checkCompactJws, await the key, then jose+opts (ours before decision 0048, minus its claim checks)",
       sync: false,
       async fn(token) {
         checkCompactJws(token);
