@@ -11,6 +11,11 @@
 //                                                   login's verify answers at once (for login-throughput)
 //   node bench/lib/variant-server.mjs hasher-old    the real hasher with max(2, cores) hashes in
 //                                                   flight, the limit before decision 0049 (for login-throughput)
+//
+// Started as an ES module, not through bin/tessera.js, a variant keeps libuv's
+// 4 threads (so 2 hashes at once) unless the bench passes UV_THREADPOOL_SIZE:
+// hasher-old relies on that; a throughput comparison with `tessera serve`
+// must pass the size `tessera` would pick (decision 0049).
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
