@@ -42,7 +42,16 @@ function parseCursor(raw: string | undefined): ActivityCursor | undefined {
   return { at: Number(raw.slice(0, dot)), id: raw.slice(dot + 1) };
 }
 
-const cursorOf = (at: number, id: string) => `${at}.${id}`;
+/**
+ * The page shown (at most LIVE_PAGE rows of those found, one extra asked for)
+ * and the cursor of the next, older page if there is one.
+ */
+function pageOf<T extends { readonly id: string }>(found: readonly T[], at: (row: T) => number) {
+  const rows = found.slice(0, LIVE_PAGE);
+  const last = rows.at(-1);
+  const older = found.length > LIVE_PAGE && last ? `${at(last)}.${last.id}` : null;
+  return { rows, older };
+}
 
 /**
  * `/admin/sessions` and `/admin/grants`: live web sessions and API grants of
@@ -93,19 +102,13 @@ export function adminSessionRoutes(app: FastifyInstance, ctx: RouteContext): voi
         notice: raw.notice ? notices[raw.notice] : undefined,
       };
       if (kind === "sessions") {
-        const found = await stores.sessions.listLiveSessions(query);
-        const rows = found.slice(0, LIVE_PAGE);
-        const last = rows.at(-1);
-        const older = found.length > LIVE_PAGE && last ? cursorOf(last.lastSeenAt, last.id) : null;
-        const users = await usersById(rows.map((r) => r.userId));
-        return sendHtml(reply, adminLivePage({ ...common, kind, rows, users, older }));
+        const page = pageOf(await stores.sessions.listLiveSessions(query), (s) => s.lastSeenAt);
+        const users = await usersById(page.rows.map((r) => r.userId));
+        return sendHtml(reply, adminLivePage({ ...common, kind, ...page, users }));
       }
-      const found = await stores.grants.listLiveGrants(query);
-      const rows = found.slice(0, LIVE_PAGE);
-      const last = rows.at(-1);
-      const older = found.length > LIVE_PAGE && last ? cursorOf(last.lastUsedAt, last.id) : null;
-      const users = await usersById(rows.map((r) => r.userId));
-      return sendHtml(reply, adminLivePage({ ...common, kind, rows, users, older }));
+      const page = pageOf(await stores.grants.listLiveGrants(query), (g) => g.lastUsedAt);
+      const users = await usersById(page.rows.map((r) => r.userId));
+      return sendHtml(reply, adminLivePage({ ...common, kind, ...page, users }));
     });
   }
 

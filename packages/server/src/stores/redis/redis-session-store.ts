@@ -55,34 +55,23 @@ if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) en
 return 1`);
 
 /**
- * Put (or move later) a session in the cross-user listing, and drop up to 100
- * entries whose records Redis may already have dropped: the deadline set is
- * what keeps the listing from growing without bound (docs/decisions/0045).
- * Both keys live as long as their latest deadline, like a user's index.
- * KEYS: by-activity, by-deadline. ARGV: id, lastSeenAt, deadline, now.
+ * Put a session in the cross-user listing, and drop up to 100 entries whose
+ * records Redis may already have dropped: the deadline set is what keeps the
+ * listing from growing without bound (docs/decisions/0045). Both keys live as
+ * long as their latest deadline, like a user's index. `mode` is the ZADD
+ * condition: `GT` moves an entry later (create, touch); `NX` only adds a
+ * missing one and never moves it (the sweep re-listing a live session written
+ * before the listing existed, or left out by a crash between writes).
+ * KEYS: by-activity, by-deadline. ARGV: id, lastSeenAt, deadline, mode.
  */
 const listSession = new LuaScript(`
-local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4], 'LIMIT', 0, 100)
+local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2], 'LIMIT', 0, 100)
 if #gone > 0 then
   redis.call('ZREM', KEYS[1], unpack(gone))
   redis.call('ZREM', KEYS[2], unpack(gone))
 end
-redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[2], 'GT', ARGV[3], ARGV[1])
-local ttl = tonumber(ARGV[3]) - tonumber(ARGV[4])
-for _, key in ipairs(KEYS) do
-  if ttl > 0 and redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
-end
-return 1`);
-
-/**
- * Re-list a live session the listing lacks (written before the listing
- * existed, or left out by a crash between writes); never moves an entry.
- * KEYS: by-activity, by-deadline. ARGV: id, lastSeenAt, deadline.
- */
-const relistSession = new LuaScript(`
-redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3], ARGV[1])
 local ttl = tonumber(ARGV[3]) - tonumber(ARGV[2])
 for _, key in ipairs(KEYS) do
   if ttl > 0 and redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
@@ -264,7 +253,7 @@ export class RedisSessionStore implements SessionStore {
         [this.keys.userSessions(pointer.userId)],
         [pointer.tokenHash, deadline, ttl, lastSeenAt],
       );
-      await listSession.run(this.client, this.listingKeys, [id, lastSeenAt, deadline, lastSeenAt]);
+      await listSession.run(this.client, this.listingKeys, [id, lastSeenAt, deadline, "GT"]);
       await touchRecord.run(
         this.client,
         [this.keys.session(pointer.tokenHash)],
@@ -444,7 +433,12 @@ export class RedisSessionStore implements SessionStore {
             if (userId === null) {
               // Kept and live: make sure the cross-user listing has it.
               const deadline = Math.min(Number(idle), Number(absolute)) + this.graceMs;
-              await relistSession.run(this.client, this.listingKeys, [id, lastSeenAt!, deadline]);
+              await listSession.run(this.client, this.listingKeys, [
+                id,
+                lastSeenAt!,
+                deadline,
+                "NX",
+              ]);
               return;
             }
             removed += 1;
@@ -508,7 +502,7 @@ export class RedisSessionStore implements SessionStore {
       session.id,
       session.lastSeenAt,
       deadline,
-      session.lastSeenAt,
+      "GT",
     ]);
     const created = await createRecord.run(
       this.client,
