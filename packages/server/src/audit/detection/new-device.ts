@@ -1,4 +1,4 @@
-import type { Place } from "../../geo/place.js";
+import { noPlaces, type PlaceLookup } from "../../geo/place.js";
 import type { Clock } from "../../shared/clock.js";
 import type { Random } from "../../shared/random.js";
 import type { AuditEventInput, AuditLog } from "../events.js";
@@ -12,13 +12,14 @@ import { newEvent } from "../new-event.js";
  * login of an account is not news, so it raises nothing.
  *
  * Returns the `login.new_device` event to commit with the login's session,
- * or nothing. `place` (from `TESSERA_GEOIP_DB`, decision 0046) goes into its
- * details, so the alert says where the login came from as seen at that time.
+ * or nothing. Its place (from `TESSERA_GEOIP_DB`, decision 0046) goes into
+ * its details, so the alert says where the login came from as seen at that
+ * time; it is looked up only when there is an alert to raise.
  */
 export async function newDeviceEvents(
   deps: { readonly audit: AuditLog; readonly clock: Clock; readonly random: Random },
   loginSucceeded: AuditEventInput,
-  place: Place | null = null,
+  places: PlaceLookup = noPlaces,
 ): Promise<AuditEventInput[]> {
   const userId = loginSucceeded.userId;
   if (userId === null || loginSucceeded.details?.knownDevice !== false) return [];
@@ -26,6 +27,7 @@ export async function newDeviceEvents(
   // (Retention may have pruned old logins: then no alert, the quiet side.)
   const earlier = await deps.audit.query({ userId, type: "login.succeeded", limit: 1 });
   if (earlier.length === 0) return [];
+  const place = places.place(loginSucceeded.ip);
   return [
     newEvent(deps, "login.new_device", "success", {
       userId,

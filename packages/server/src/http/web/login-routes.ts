@@ -55,11 +55,7 @@ export function loginRoutes(app: FastifyInstance, ctx: RouteContext): void {
           context,
         );
         // Detection: a login from a browser this account has not used before.
-        const newDevice = await newDeviceEvents(
-          ctx.deps.accounts,
-          result.event,
-          ctx.deps.places.place(result.event.ip),
-        );
+        const newDevice = await newDeviceEvents(ctx.deps.accounts, result.event, ctx.deps.places);
         await startWebSession(ctx, request, reply, result.user.id, [result.event, ...newDevice]);
         reply.setCookie(names.device, result.deviceToken, {
           ...baseCookieOptions(config),
