@@ -19,10 +19,12 @@ import { Metrics } from "./observability/metrics.js";
 import { Denylist } from "./revocation/denylist.js";
 import { LoggedRevocationBus } from "./revocation/logged-revocation-bus.js";
 import type { RevocationBus } from "./revocation/revocation-bus.js";
+import { RevocationSweep } from "./revocation/revocation-sweep.js";
 import { SessionManager } from "./sessions/session-manager.js";
 import { type Clock, systemClock } from "./shared/clock.js";
 import { cryptoRandom, type Random } from "./shared/random.js";
 import { createPostgresStores } from "./stores/postgres/postgres-stores.js";
+import { RedisSessionStore } from "./stores/redis/redis-session-store.js";
 import {
   createRedisStores,
   type RedisStores,
@@ -44,6 +46,8 @@ export interface TesseraOptions {
   readonly alerts?: Partial<AlertWorkerOptions>;
   /** Use this place lookup instead of opening `TESSERA_GEOIP_DB` (tests). */
   readonly places?: PlaceLookup;
+  /** How often the stores' revocations are re-read (tests: a short interval). */
+  readonly revocationSweep?: { readonly intervalMs?: number; readonly marginMs?: number };
 }
 
 export interface Tessera {
@@ -299,6 +303,27 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
   });
   // A revocation from another instance or the CLI ends cached sessions here too.
   bus.subscribe((entry) => sessions.forget(entry));
+  // What the stores revoked, re-read in case its log entry was never written
+  // (decision 0051). Sessions on Redis are left out: listing them is a SCAN of
+  // every record, and their tokens are stopped by the log alone.
+  const sweep = new RevocationSweep({
+    clock,
+    sources: [
+      (since) => stores.grants.listRevokedGrantsSince(since),
+      ...(stores.sessions instanceof RedisSessionStore
+        ? []
+        : [(since: number) => stores.sessions.listRevokedSessionsSince(since)]),
+    ],
+    maxTokenLifetimeMs,
+    enforce: (entry) => {
+      denylist.add(entry);
+      metrics.denylistEntries.set(denylist.size);
+      sessions.forget(entry);
+    },
+    ...options.revocationSweep,
+    onError: (error) =>
+      logger.warn({ err: error }, "re-reading revoked sessions and grants failed"),
+  });
   let app: Promise<FastifyInstance> | null = null;
   const shutdownHooks: ShutdownHook[] = [];
   let closing: Promise<void> | null = null;
@@ -383,9 +408,11 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
           onClose: async () => {
             if (!closing) await alerts.stop();
             await bus.stop();
+            await sweep.stop();
           },
         });
         alerts.start();
+        sweep.start();
         return built;
       })();
       return app;
@@ -416,6 +443,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
         } finally {
           await alerts.stop();
           await bus.stop();
+          await sweep.stop();
           stopAuditMetrics();
           await stores.close();
         }
