@@ -16,7 +16,7 @@ import { loadMasterSecret, type MasterSecret } from "./keys/master-secret.js";
 import { auditMetrics } from "./observability/audit-metrics.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { Metrics } from "./observability/metrics.js";
-import { Denylist } from "./revocation/denylist.js";
+import { Denylist, type RevocationEntry } from "./revocation/denylist.js";
 import { LoggedRevocationBus } from "./revocation/logged-revocation-bus.js";
 import type { RevocationBus } from "./revocation/revocation-bus.js";
 import { RevocationSweep } from "./revocation/revocation-sweep.js";
@@ -260,10 +260,6 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     },
     onError: (error) => logger.warn({ err: error }, "reading the revocation log failed"),
   });
-  bus.subscribe((entry) => {
-    denylist.add(entry);
-    metrics.denylistEntries.set(denylist.size);
-  });
   const tokens = new TokenService({
     keys: {
       signer: () => keys.signer(),
@@ -301,8 +297,17 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
     },
     reportRevokedUse,
   });
-  // A revocation from another instance or the CLI ends cached sessions here too.
-  bus.subscribe((entry) => sessions.forget(entry));
+  /**
+   * Enforce a revocation here: the denylist stops its access tokens, and the
+   * session cache drops what it names (one from another instance or the CLI
+   * would otherwise live on in the cache for up to a second).
+   */
+  const enforce = (entry: RevocationEntry): void => {
+    denylist.add(entry);
+    metrics.denylistEntries.set(denylist.size);
+    sessions.forget(entry);
+  };
+  bus.subscribe(enforce);
   // What the stores revoked, re-read in case its log entry was never written
   // (decision 0051). Sessions on Redis are left out: listing them is a SCAN of
   // every record, and their tokens are stopped by the log alone.
@@ -315,11 +320,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
         : [(since: number) => stores.sessions.listRevokedSessionsSince(since)]),
     ],
     maxTokenLifetimeMs,
-    enforce: (entry) => {
-      denylist.add(entry);
-      metrics.denylistEntries.set(denylist.size);
-      sessions.forget(entry);
-    },
+    enforce,
     ...options.revocationSweep,
     onError: (error) =>
       logger.warn({ err: error }, "re-reading revoked sessions and grants failed"),
