@@ -326,6 +326,8 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
       logger.warn({ err: error }, "re-reading revoked sessions and grants failed"),
   });
   let app: Promise<FastifyInstance> | null = null;
+  /** The stores' own upkeep while serving (SQLite: WAL checkpoints off the event loop). */
+  let background: { stop(): Promise<void> } | undefined;
   const shutdownHooks: ShutdownHook[] = [];
   let closing: Promise<void> | null = null;
 
@@ -410,10 +412,14 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
             if (!closing) await alerts.stop();
             await bus.stop();
             await sweep.stop();
+            await background?.stop();
           },
         });
         alerts.start();
         sweep.start();
+        background = stores.startBackgroundWork?.((error) =>
+          logger.warn({ err: error }, "store background work failed"),
+        );
         return built;
       })();
       return app;
@@ -445,6 +451,7 @@ export function createTessera(config: Config, options: TesseraOptions = {}): Tes
           await alerts.stop();
           await bus.stop();
           await sweep.stop();
+          await background?.stop();
           stopAuditMetrics();
           await stores.close();
         }

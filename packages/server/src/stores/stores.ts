@@ -32,5 +32,11 @@ export interface Stores {
    * store is unreachable.
    */
   readonly checks: Readonly<Record<string, () => Promise<void>>>;
+  /**
+   * Upkeep that runs beside a server, from `app()` until it closes; CLI
+   * commands never start it. On SQLite: WAL checkpoints on a worker thread
+   * (decision 0052). Absent where a store needs none.
+   */
+  startBackgroundWork?(onError: (error: unknown) => void): { stop(): Promise<void> };
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import { SqliteRateLimiter } from "./sqlite-rate-limiter.js";
 import { SqliteRevocationLog } from "./sqlite-revocation-log.js";
 import { SqliteSessionStore } from "./sqlite-session-store.js";
 import { SqliteUserStore } from "./sqlite-user-store.js";
+import { startWalCheckpointer } from "./wal-checkpointer.js";
 
 /** Every store of the embedded default, on one SQLite file. */
 export function createSqliteStores(file: string): Stores & { readonly db: SqliteDatabase } {
@@ -29,6 +30,7 @@ export function createSqliteStores(file: string): Stores & { readonly db: Sqlite
         db.prepare("SELECT 1").get();
       },
     },
+    startBackgroundWork: (onError) => startWalCheckpointer(db, { onError }),
     close: async () => {
       db.close();
     },
