@@ -9,7 +9,11 @@ const STOP_TIMEOUT_MS = 5000;
 export interface WalCheckpointerOptions {
   /** How often the worker checkpoints (ms, default 250). */
   readonly intervalMs?: number;
-  /** The worker failed; the connection has gone back to checkpointing on commit. */
+  /**
+   * The worker failed (it could not open the file, a checkpoint failed, or
+   * it died) and ended; the connection checkpoints on commit again. Called
+   * at most once.
+   */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -28,19 +32,24 @@ export interface WalCheckpointer {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
+// Any failure ends the worker, and the connection takes checkpoints back.
+// The reason is sent as text: a driver's error class does not survive the
+// thread boundary.
+function fail(what, error) {
+  parentPort.postMessage({ failed: what + ": " + String(error) });
+  process.exit(1);
+}
 let db;
 try {
   db = new Database(workerData.file, { fileMustExist: true });
 } catch (error) {
-  // Sent as text: a driver's error class does not survive the thread boundary.
-  parentPort.postMessage({ fatal: String(error) });
-  process.exit(1);
+  fail("cannot open " + workerData.file, error);
 }
 const timer = setInterval(() => {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");
   } catch (error) {
-    parentPort.postMessage({ error: String(error) });
+    fail("checkpoint failed", error);
   }
 }, workerData.intervalMs);
 parentPort.on("message", () => {
@@ -79,25 +88,23 @@ export function startWalCheckpointer(
   worker.unref();
   let stopping = false;
   let failed = false;
+  const fail = (error: Error) => {
+    if (stopping || failed) return;
+    failed = true;
+    onError?.(error);
+  };
   const exited = new Promise<void>((resolve) => {
     worker.once("exit", (code) => {
       if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
-      if (!stopping && !failed) onError?.(new Error(`WAL checkpoint worker exited (${code})`));
+      fail(new Error(`WAL checkpoint worker exited (${code})`));
       resolve();
     });
   });
-  worker.on("message", (message: { ready?: true; error?: string; fatal?: string }) => {
+  worker.on("message", (message: { ready?: true; failed?: string }) => {
     if (message.ready && !stopping && db.open) db.pragma("wal_autocheckpoint = 0");
-    if (message.error) onError?.(new Error(`WAL checkpoint failed: ${message.error}`));
-    if (message.fatal) {
-      failed = true;
-      onError?.(new Error(`WAL checkpoint worker could not open ${db.name}: ${message.fatal}`));
-    }
+    if (message.failed) fail(new Error(`WAL checkpoint worker: ${message.failed}`));
   });
-  worker.on("error", (error) => {
-    failed = true;
-    if (!stopping) onError?.(error);
-  });
+  worker.on("error", fail);
   return {
     async stop() {
       if (!stopping) {
