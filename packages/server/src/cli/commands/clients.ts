@@ -2,10 +2,10 @@ import { newEvent } from "../../audit/new-event.js";
 import type { Config } from "../../config/load-config.js";
 import { sha256 } from "../../shared/digest.js";
 import { randomToken } from "../../shared/random.js";
-import { openTessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
 import { parseArgs } from "../parse-args.js";
+import { withTessera } from "../with-tessera.js";
 
 const CLIENT_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -21,8 +21,7 @@ export const clientsCommand: Command = {
     const id = positionals[0];
     if (!id || !CLIENT_ID.test(id))
       throw new UsageError("clients create needs an ID of 1-64 letters, digits, . _ : -");
-    const tessera = await openTessera({ ...config, logLevel: "warn" });
-    try {
+    return withTessera(config, async (tessera) => {
       const deps = { clock: tessera.clock, random: tessera.accounts.random };
       // 32 random bytes: a fast hash is enough to store it (no guessing to slow down).
       const secret = `tsc_${randomToken(deps.random, 32)}`;
@@ -38,8 +37,6 @@ export const clientsCommand: Command = {
       io.out(`client_secret: ${secret}`);
       io.out("Store the secret now: only its hash is kept.");
       return 0;
-    } finally {
-      await tessera.close();
-    }
+    });
   },
 };

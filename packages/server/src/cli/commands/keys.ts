@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import type { Config } from "../../config/load-config.js";
 import { configSchema } from "../../config/schema.js";
 import { rewrapSigningKeys } from "../../keys/rewrap-signing-keys.js";
-import { openTessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
 import { parseArgs } from "../parse-args.js";
+import { withTessera } from "../with-tessera.js";
 
 const iso = (ms: number | null) => (ms === null ? "-" : new Date(ms).toISOString());
 
@@ -39,8 +39,7 @@ async function rewrap(args: string[], config: Config, io: CliIo): Promise<number
   const { values } = parseArgs({ args, options: { "old-secret-file": { type: "string" } } });
   const old = oldSecret(values["old-secret-file"], config);
   // Opens the stores and the configured (new) secret; never unseals with it here.
-  const tessera = await openTessera({ ...config, logLevel: "warn" });
-  try {
+  return withTessera(config, async (tessera) => {
     const outcome = await rewrapSigningKeys(
       { store: tessera.stores.keys, clock: tessera.clock, random: tessera.accounts.random },
       old,
@@ -78,9 +77,7 @@ async function rewrap(args: string[], config: Config, io: CliIo): Promise<number
         );
         return 1;
     }
-  } finally {
-    await tessera.close();
-  }
+  });
 }
 
 export const keysCommand: Command = {
@@ -108,8 +105,7 @@ tessera keys rewrap [--old-secret-file FILE]
     });
     if (sub === "revoke" && positionals.length !== 1)
       throw new UsageError("keys revoke needs exactly one key id (see `tessera keys list`)");
-    const tessera = await openTessera({ ...config, logLevel: "warn" });
-    try {
+    return withTessera(config, async (tessera) => {
       await tessera.keys.initialize();
       if (sub === "list") {
         for (const key of await tessera.keys.listKeys()) {
@@ -156,8 +152,6 @@ tessera keys rewrap [--old-secret-file FILE]
         `rotated: ${current?.kid} (${current?.alg}) now signs; the previous key stays published until its tokens expire`,
       );
       return 0;
-    } finally {
-      await tessera.close();
-    }
+    });
   },
 };

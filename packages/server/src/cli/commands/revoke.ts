@@ -1,21 +1,13 @@
 import type { Config } from "../../config/load-config.js";
 import { revokeUserAccess } from "../../revocation/revoke-user-access.js";
-import { openTessera, type Tessera } from "../../tessera.js";
+import type { Tessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
 import { parseArgs } from "../parse-args.js";
+import { withTessera } from "../with-tessera.js";
 
 const CLI_CONTEXT = { ip: null, userAgent: "tessera-cli" };
 const REASON = "admin_revoked";
-
-async function withTessera<T>(config: Config, fn: (t: Tessera) => Promise<T>): Promise<T> {
-  const tessera = await openTessera({ ...config, logLevel: "warn" });
-  try {
-    return await fn(tessera);
-  } finally {
-    await tessera.close();
-  }
-}
 
 async function revokeUser(tessera: Tessera, id: string, io: CliIo): Promise<number> {
   const user = await tessera.stores.users.findUserById(id);

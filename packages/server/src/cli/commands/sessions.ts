@@ -2,19 +2,11 @@ import type { User } from "../../accounts/user.js";
 import type { Config } from "../../config/load-config.js";
 import type { Session } from "../../sessions/session.js";
 import type { ActivityCursor } from "../../shared/live-listing.js";
-import { openTessera, type Tessera } from "../../tessera.js";
+import type { Tessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
 import { parseArgs } from "../parse-args.js";
-
-async function withTessera<T>(config: Config, fn: (t: Tessera) => Promise<T>): Promise<T> {
-  const tessera = await openTessera({ ...config, logLevel: "warn" });
-  try {
-    return await fn(tessera);
-  } finally {
-    await tessera.close();
-  }
-}
+import { withTessera } from "../with-tessera.js";
 
 /** Sessions per store query when listing every user's (a keyset page). */
 const PAGE = 500;

@@ -2,22 +2,12 @@ import { registerUser } from "../../accounts/register-user.js";
 import type { Config } from "../../config/load-config.js";
 import { disableUser } from "../../revocation/disable-user.js";
 import { TesseraError } from "../../shared/errors.js";
-import { openTessera, type Tessera } from "../../tessera.js";
 import { type Command, UsageError } from "../command.js";
 import type { CliIo } from "../io.js";
 import { parseArgs } from "../parse-args.js";
+import { withTessera } from "../with-tessera.js";
 
 const CLI_CONTEXT = { ip: null, userAgent: "tessera-cli" };
-
-async function withTessera<T>(config: Config, fn: (t: Tessera) => Promise<T>): Promise<T> {
-  // The CLI logs only warnings: its output is for people and scripts.
-  const tessera = await openTessera({ ...config, logLevel: "warn" });
-  try {
-    return await fn(tessera);
-  } finally {
-    await tessera.close();
-  }
-}
 
 async function create(args: string[], config: Config, io: CliIo): Promise<number> {
   const { values } = parseArgs({
