@@ -112,8 +112,7 @@ export function startWalCheckpointer(
         worker.postMessage("stop");
         // A checkpoint in progress finishes first; a worker stuck longer is ended.
         const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
-        await exited;
-        clearTimeout(timer);
+        void exited.then(() => clearTimeout(timer));
       }
       await exited;
     },
